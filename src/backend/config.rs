@@ -1,0 +1,133 @@
+//! `Backend`: what the registry feeds, from code, a URL or the environment.
+
+use std::str::FromStr;
+
+use crate::error::ConfigError;
+use crate::export::Exporter;
+
+/// Environment variable naming the backend(s): one URL, or several separated by `,` or spaces.
+pub const ENV_BACKEND: &str = "CODOMYRMEX_METRICS_BACKEND";
+/// Environment variable with a metric-name prefix.
+pub const ENV_PREFIX: &str = "CODOMYRMEX_METRICS_PREFIX";
+/// Environment variable with global labels: `key=value,key2=value2`.
+pub const ENV_GLOBAL_LABELS: &str = "CODOMYRMEX_METRICS_GLOBAL_LABELS";
+/// Environment variable overriding the series limit per metric.
+pub const ENV_MAX_SERIES_PER_METRIC: &str = "CODOMYRMEX_METRICS_MAX_SERIES_PER_METRIC";
+/// Environment variable overriding the registry-wide series limit.
+pub const ENV_MAX_SERIES_TOTAL: &str = "CODOMYRMEX_METRICS_MAX_SERIES_TOTAL";
+
+/// The URL forms `Backend` parses, for error messages.
+pub const ACCEPTED_SCHEMES: &str = "memory:// (in-memory, render on demand), noop:// (records nothing); \
+with cargo features: prometheus://HOST:PORT, prometheus+tls://HOST:PORT (feature `prometheus`), \
+pushgateway://HOST:PORT/job/NAME, pushgateway+https://HOST:PORT/job/NAME (feature `pushgateway`), \
+statsd://HOST:PORT, statsd+tcp://HOST:PORT, statsd+tls://HOST:PORT, statsd+unix:///PATH, \
+statsd+unixgram:///PATH (feature `statsd`); several at once separated by `,`";
+
+/// Schemes of backends that live behind a cargo feature this build does not have.
+const FEATURE_SCHEMES: &[(&str, &str)] = &[
+    ("prometheus", "prometheus"),
+    ("prometheus+tls", "prometheus"),
+    ("pushgateway", "pushgateway"),
+    ("pushgateway+http", "pushgateway"),
+    ("pushgateway+https", "pushgateway"),
+    ("statsd", "statsd"),
+    ("statsd+udp", "statsd"),
+    ("statsd+tcp", "statsd"),
+    ("statsd+tls", "statsd"),
+    ("statsd+unix", "statsd"),
+    ("statsd+unixgram", "statsd"),
+];
+
+/// Where metrics go. Build one in code, parse one from a URL (`"memory://".parse()`), or read
+/// it from [`ENV_BACKEND`] with [`Backend::from_env`].
+///
+/// ```
+/// use codomyrmex_metrics::Backend;
+/// let b: Backend = "memory://".parse().unwrap();
+/// assert!(matches!(b, Backend::InMemory));
+/// let err = "carrier-pigeon://x".parse::<Backend>().unwrap_err().to_string();
+/// assert!(err.contains("memory://"), "{err}");
+/// ```
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Backend {
+    /// Keeps everything in memory; render on demand with [`crate::Metrics::render`].
+    InMemory,
+    /// Records nothing: every handle is a no-op. Registration still validates names.
+    Noop,
+    /// A user-supplied exporter (see [`crate::export::PullExporter`] and [`crate::export::PushExporter`]).
+    Custom(Exporter),
+    /// Several backends fed by the same registry.
+    Multi(Vec<Backend>),
+}
+
+impl Backend {
+    /// Parses one URL, or several separated by `,` or white space.
+    ///
+    /// # Errors
+    /// [`ConfigError::UnknownScheme`] or [`ConfigError::InvalidUrl`], listing what is accepted.
+    pub fn from_url(text: &str) -> Result<Self, ConfigError> {
+        let parts: Vec<&str> = text.split(|c: char| c == ',' || c.is_whitespace()).filter(|s| !s.is_empty()).collect();
+        match parts.as_slice() {
+            [] => Err(invalid("empty backend URL")),
+            [one] => Self::from_one_url(one),
+            many => many.iter().map(|u| Self::from_one_url(u)).collect::<Result<Vec<_>, _>>().map(Backend::Multi),
+        }
+    }
+
+    fn from_one_url(text: &str) -> Result<Self, ConfigError> {
+        let Some((scheme, _rest)) = text.split_once("://") else {
+            return Err(invalid("expected SCHEME://…"));
+        };
+        let scheme = scheme.to_ascii_lowercase();
+        let url = url::Url::parse(text).map_err(|e| invalid(&format!("{e}")))?;
+        match scheme.as_str() {
+            "memory" | "noop" => {
+                if url.host_str().is_some_and(|h| !h.is_empty()) || !matches!(url.path(), "" | "/") {
+                    return Err(invalid(&format!("{scheme}:// takes no host or path")));
+                }
+                Ok(if scheme == "memory" { Backend::InMemory } else { Backend::Noop })
+            }
+            other => match FEATURE_SCHEMES.iter().find(|(s, _)| *s == other) {
+                Some((_, feature)) => Err(ConfigError::Invalid {
+                    setting: "backend",
+                    reason: format!("the {other}:// backend is not in this build; did you forget to enable the `{feature}` cargo feature?"),
+                }),
+                None => Err(ConfigError::UnknownScheme { scheme: other.to_owned(), accepted: ACCEPTED_SCHEMES }),
+            },
+        }
+    }
+
+    /// Reads [`ENV_BACKEND`]; `Ok(None)` when it is unset or empty.
+    ///
+    /// # Errors
+    /// As [`Self::from_url`], naming the variable.
+    pub fn from_env() -> Result<Option<Self>, ConfigError> {
+        Self::from_env_with(|k| std::env::var(k).ok())
+    }
+
+    /// Like [`Self::from_env`], reading variables through `lookup` (for tests).
+    ///
+    /// # Errors
+    /// As [`Self::from_url`], naming the variable.
+    pub fn from_env_with(lookup: impl Fn(&str) -> Option<String>) -> Result<Option<Self>, ConfigError> {
+        match lookup(ENV_BACKEND) {
+            Some(v) if !v.trim().is_empty() => Self::from_url(&v)
+                .map(Some)
+                .map_err(|e| ConfigError::Env { var: ENV_BACKEND, reason: e.to_string() }),
+            _ => Ok(None),
+        }
+    }
+}
+
+fn invalid(reason: &str) -> ConfigError {
+    ConfigError::InvalidUrl { reason: reason.to_owned(), accepted: ACCEPTED_SCHEMES }
+}
+
+impl FromStr for Backend {
+    type Err = ConfigError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::from_url(s)
+    }
+}

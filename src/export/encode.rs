@@ -1,0 +1,199 @@
+//! Prometheus text 0.0.4 and OpenMetrics 1.0 encoders.
+//!
+//! Both walk the registry in name order and series in label order, so output is stable.
+//! They write into a caller's buffer: a repeat render into the same buffer allocates nothing.
+
+use super::escape::{escape_help, write_f64, write_u64};
+use crate::registry::{Event, FamilyRef, MetricKind, Registry, SELF_PREFIX};
+use crate::storage::CounterCell;
+
+/// An exposition format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum Format {
+    /// Prometheus text format 0.0.4.
+    #[default]
+    PrometheusText,
+    /// OpenMetrics 1.0 text.
+    OpenMetrics,
+}
+
+impl Format {
+    /// The HTTP `Content-Type` of this format.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Self::PrometheusText => "text/plain; version=0.0.4; charset=utf-8",
+            Self::OpenMetrics => "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        }
+    }
+
+    fn om(self) -> bool {
+        self == Self::OpenMetrics
+    }
+}
+
+struct Writer<'a> {
+    out: &'a mut String,
+    format: Format,
+    global: &'a str,
+}
+
+impl Writer<'_> {
+    fn meta(&mut self, name: &str, kind: MetricKind, help: &str, unit: Option<&str>) {
+        // Text 0.0.4 names a counter family by its sample name; OpenMetrics by its base.
+        let total = if kind == MetricKind::Counter && !self.format.om() { "_total" } else { "" };
+        if !help.is_empty() {
+            self.out.push_str("# HELP ");
+            self.out.push_str(name);
+            self.out.push_str(total);
+            self.out.push(' ');
+            escape_help(self.out, help, self.format.om());
+            self.out.push('\n');
+        }
+        self.out.push_str("# TYPE ");
+        self.out.push_str(name);
+        self.out.push_str(total);
+        self.out.push(' ');
+        self.out.push_str(kind.as_str());
+        self.out.push('\n');
+        if let (Some(unit), true) = (unit, self.format.om()) {
+            self.out.push_str("# UNIT ");
+            self.out.push_str(name);
+            self.out.push(' ');
+            self.out.push_str(unit);
+            self.out.push('\n');
+        }
+    }
+
+    /// `name{global,labels,extra}` and a space.
+    fn series(&mut self, name: &str, suffix: &str, labels: &str, extra: Option<(&str, &str)>) {
+        self.out.push_str(name);
+        self.out.push_str(suffix);
+        let parts = [self.global, labels];
+        if parts.iter().any(|p| !p.is_empty()) || extra.is_some() {
+            self.out.push('{');
+            let mut first = true;
+            for p in parts.iter().filter(|p| !p.is_empty()) {
+                if !first {
+                    self.out.push(',');
+                }
+                self.out.push_str(p);
+                first = false;
+            }
+            if let Some((k, v)) = extra {
+                if !first {
+                    self.out.push(',');
+                }
+                self.out.push_str(k);
+                self.out.push_str("=\"");
+                self.out.push_str(v);
+                self.out.push('"');
+            }
+            self.out.push('}');
+        }
+        self.out.push(' ');
+    }
+
+    fn counter_value(&mut self, cell: &CounterCell) {
+        let float = cell.float_value();
+        if float == 0.0 {
+            write_u64(self.out, cell.int_value());
+        } else {
+            write_f64(self.out, cell.value());
+        }
+        self.out.push('\n');
+    }
+
+    fn family(&mut self, family: &FamilyRef) {
+        let desc = family.desc();
+        let name = desc.name();
+        {
+            let help = desc.help.read();
+            self.meta(name, desc.kind(), &help, desc.unit().map(|u| u.as_str()));
+        }
+        match family {
+            FamilyRef::Counter(f) => f.for_each(|labels, cell| {
+                self.series(name, "_total", labels, None);
+                self.counter_value(cell);
+            }),
+            FamilyRef::Gauge(f) => f.for_each(|labels, cell| {
+                self.series(name, "", labels, None);
+                write_f64(self.out, cell.value());
+                self.out.push('\n');
+            }),
+            FamilyRef::Histogram(f) => f.for_each(|labels, cell| {
+                let mut le = ryu::Buffer::new();
+                let count = cell.for_each_cumulative(|bound, cumulative| {
+                    let text = if bound.is_infinite() { "+Inf" } else { le.format_finite(bound) };
+                    self.series(name, "_bucket", labels, Some(("le", text)));
+                    write_u64(self.out, cumulative);
+                    self.out.push('\n');
+                });
+                self.series(name, "_sum", labels, None);
+                write_f64(self.out, cell.sum());
+                self.out.push('\n');
+                self.series(name, "_count", labels, None);
+                write_u64(self.out, count);
+                self.out.push('\n');
+            }),
+        }
+    }
+
+    fn self_metrics(&mut self, registry: &Registry) {
+        let events = registry.self_metrics();
+        let mut current = "";
+        let mut name = String::new();
+        events.for_each(|event: Event, count| {
+            if event.family() != current {
+                current = event.family();
+                name.clear();
+                name.push_str(SELF_PREFIX);
+                name.push_str(current);
+                self.meta(&name, MetricKind::Counter, crate::registry::self_metrics_help(current), None);
+            }
+            self.series(&name, "_total", "", Some(("reason", event.reason())));
+            write_u64(self.out, count);
+            self.out.push('\n');
+        });
+        let series = concat!("codomyrmex_metrics_", "series");
+        self.meta(series, MetricKind::Gauge, "Series held by the registry, overflow series not included.", None);
+        self.series(series, "", "", None);
+        write_u64(self.out, registry.series_count() as u64);
+        self.out.push('\n');
+    }
+}
+
+impl Registry {
+    /// Renders every metric, then the self-metrics, into `out` (cleared first).
+    /// Runs upkeep (idle expiry) first when an idle timeout is set.
+    pub fn render_into(&self, format: Format, out: &mut String) {
+        out.clear();
+        if self.inner.idle_timeout.is_some() {
+            self.run_upkeep();
+        }
+        let mut w = Writer { out, format, global: &self.inner.global_labels };
+        self.with_families(|families| {
+            for family in families.by_name.values() {
+                w.family(family);
+            }
+        });
+        w.self_metrics(self);
+        if format.om() {
+            w.out.push_str("# EOF\n");
+        }
+    }
+
+    /// Renders into a new string.
+    ///
+    /// ```
+    /// use codomyrmex_metrics::{Format, Registry};
+    /// let r = Registry::default();
+    /// r.counter("jobs", "Jobs run.").unwrap().inc_by(3);
+    /// assert!(r.render(Format::PrometheusText).contains("jobs_total 3\n"));
+    /// ```
+    pub fn render(&self, format: Format) -> String {
+        let mut out = String::new();
+        self.render_into(format, &mut out);
+        out
+    }
+}

@@ -1,0 +1,8 @@
+//! Exporters: encoders for the pull formats and the traits custom backends implement.
+
+mod encode;
+pub mod escape;
+mod exporter;
+
+pub use encode::Format;
+pub use exporter::{Exporter, ExporterError, PullExporter, PushExporter};

@@ -1,0 +1,70 @@
+//! # codomyrmex-metrics
+//!
+//! A metrics SDK that is safe by default. Counters, gauges and histograms are recorded through
+//! one [`Registry`] that enforces a security [`Policy`] — valid names, label allowlists,
+//! sanitization, a guard against secrets and personal data in labels, cardinality limits —
+//! and feeds pluggable backends built by [`get_metrics`].
+//!
+//! ## Quick start
+//!
+//! ```
+//! use codomyrmex_metrics::{get_metrics, Backend, Format};
+//!
+//! let metrics = get_metrics(Backend::InMemory).unwrap();
+//! let requests = metrics
+//!     .counter_family("http_requests", "HTTP requests served.", &["method", "status"])
+//!     .unwrap();
+//! let ok = requests.with(&["GET", "200"]); // resolved once: the policy runs here
+//! ok.inc();                                 // one relaxed atomic add
+//! ok.inc_by(2);
+//! requests.with(&["POST", "alice@example.com"]).inc(); // redacted, never exported
+//!
+//! let text = metrics.render(Format::PrometheusText);
+//! let expected = concat!(
+//!     "# HELP http_requests_total HTTP requests served.\n",
+//!     "# TYPE http_requests_total counter\n",
+//!     "http_requests_total{method=\"GET\",status=\"200\"} 3\n",
+//!     "http_requests_total{method=\"POST\",status=\"[REDACTED]\"} 1\n",
+//! );
+//! assert!(text.starts_with(expected), "{text}");
+//! assert!(text.contains("codomyrmex_metrics_label_values_redacted_total{reason=\"email\"} 1\n"));
+//! ```
+//!
+//! ## The pipeline
+//!
+//! `instrument` (typed handles, the `metrics` facade) → `policy` (validate → allowlist →
+//! sanitize → sensitive → cardinality, once per new series) → `registry`/`storage` (atomic
+//! cells) → `export` (Prometheus text 0.0.4, OpenMetrics 1.0, custom exporters) → backends.
+//!
+//! ## Behavior
+//!
+//! Every rewrite the crate makes, with its default, is listed in `docs/policy.md`; a test
+//! keeps that table in step with the code. In short: label values lose control characters
+//! and are cut at 128 bytes; values outside an allowlist become `other`; values that look
+//! like e-mails, JWTs, bearer tokens, API keys or card numbers become `[REDACTED]`; past 2,000
+//! series per metric (100,000 in all) new label sets go to one `{codomyrmex_overflow="true"}`
+//! series; counters render with `_total`; every change is counted under `codomyrmex_metrics_`.
+
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+mod backend;
+mod error;
+pub mod export;
+pub mod facade;
+mod instrument;
+pub mod policy;
+mod registry;
+mod storage;
+
+pub use backend::*;
+pub use error::{ConfigError, PolicyError, RegistrationError};
+pub use export::Format;
+pub use facade::FacadeRecorder;
+pub use instrument::{Counter, CounterFamily, Gauge, GaugeFamily, Histogram, HistogramFamily, MAX_LABEL_KEYS};
+pub use policy::{Policy, SensitiveAction, SensitiveGuard, ValueAllowlist};
+pub use registry::{
+    Clock, Descriptor, Event, ManualClock, MetricKind, MetricOpts, Registry, RegistryBuilder, SelfMetrics, Series,
+    SystemClock, Unit, DEFAULT_MAX_FAMILIES,
+};
+pub use storage::{Buckets, BucketsError, CounterCell, GaugeCell, HistogramCell, HistogramSnapshot};

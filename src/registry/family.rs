@@ -1,0 +1,361 @@
+//! A metric family's series table.
+//!
+//! Two maps: raw label values as the caller gave them → resolved series (the cache that makes
+//! repeated lookups cheap), and final label sets → series (so several raw values that the
+//! policy maps to one label set share one series). Reads take a read lock; a miss runs the
+//! policy outside any lock, then takes the write lock once.
+
+use std::hash::{BuildHasher, Hasher};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hashbrown::HashTable;
+use parking_lot::{Mutex, RwLock};
+
+use super::descriptor::Descriptor;
+use super::{Event, Shared};
+use crate::error::PolicyError;
+use crate::export::escape::write_label_pairs;
+use crate::policy::{cardinality, Overflow, OVERFLOW_LABEL};
+
+/// A cell plus what a handle needs to report refused values.
+#[derive(Debug)]
+pub struct Series<C> {
+    pub(crate) cell: C,
+    pub(crate) desc: Arc<Descriptor>,
+}
+
+/// What every cell type offers the family.
+pub(crate) trait Cell: Send + Sync + 'static {
+    /// Changes whenever the value changes (idle expiry compares it between sweeps).
+    fn fingerprint(&self) -> u64;
+}
+
+impl Cell for crate::storage::CounterCell {
+    fn fingerprint(&self) -> u64 {
+        crate::storage::CounterCell::fingerprint(self)
+    }
+}
+impl Cell for crate::storage::GaugeCell {
+    fn fingerprint(&self) -> u64 {
+        crate::storage::GaugeCell::fingerprint(self)
+    }
+}
+impl Cell for crate::storage::HistogramCell {
+    fn fingerprint(&self) -> u64 {
+        crate::storage::HistogramCell::fingerprint(self)
+    }
+}
+
+const SEED: u64 = 0x6d65_7472_6963_7321;
+
+#[inline]
+pub(crate) fn hash_parts<S: AsRef<str>>(parts: &[S]) -> u64 {
+    let mut h = foldhash::fast::FixedState::with_seed(SEED).build_hasher();
+    for p in parts {
+        h.write(p.as_ref().as_bytes());
+        h.write_u8(0xff);
+    }
+    h.finish()
+}
+
+#[inline]
+fn parts_eq<A: AsRef<str>, B: AsRef<str>>(a: &[A], b: &[B]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.as_ref() == y.as_ref())
+}
+
+enum Target<C> {
+    Series(Arc<Series<C>>),
+    Dropped,
+}
+
+struct RawEntry<C> {
+    hash: u64,
+    key: Box<[Box<str>]>,
+    target: Target<C>,
+}
+
+struct SeriesEntry<C> {
+    labels: Box<str>,
+    series: Arc<Series<C>>,
+    raw_refs: u32,
+    fingerprint: u64,
+    since: Duration,
+}
+
+struct Table<C> {
+    raw: HashTable<RawEntry<C>>,
+    by_labels: HashTable<u32>,
+    series: Vec<SeriesEntry<C>>,
+    overflow: Option<Arc<Series<C>>>,
+    generation: u64,
+}
+
+/// One metric family: its descriptor and its series.
+pub(crate) struct Family<C> {
+    pub(crate) desc: Arc<Descriptor>,
+    shared: Arc<Shared>,
+    table: RwLock<Table<C>>,
+    order: Mutex<(u64, Vec<u32>)>,
+    new_cell: Box<dyn Fn() -> C + Send + Sync>,
+}
+
+impl<C: Cell> Family<C> {
+    pub(crate) fn new(desc: Arc<Descriptor>, shared: Arc<Shared>, new_cell: Box<dyn Fn() -> C + Send + Sync>) -> Self {
+        Self {
+            desc,
+            shared,
+            table: RwLock::new(Table {
+                raw: HashTable::new(),
+                by_labels: HashTable::new(),
+                series: Vec::new(),
+                overflow: None,
+                generation: 0,
+            }),
+            order: Mutex::new((u64::MAX, Vec::new())),
+            new_cell,
+        }
+    }
+
+    /// Runs `f` on the series for `raw` (values in schema order, or sorted `k, v` pairs for a
+    /// dynamic family). `None` when the measurement was dropped by the policy.
+    #[inline]
+    pub(crate) fn with_series<R>(&self, raw: &[&str], f: impl FnOnce(&Series<C>) -> R) -> Option<R> {
+        if self.shared.disabled {
+            return None;
+        }
+        let hash = hash_parts(raw);
+        {
+            let table = self.table.read();
+            if let Some(e) = table.raw.find(hash, |e| e.hash == hash && parts_eq(&e.key, raw)) {
+                return match &e.target {
+                    Target::Series(s) => Some(f(s)),
+                    Target::Dropped => None,
+                };
+            }
+        }
+        self.resolve(hash, raw, None).map(|s| f(&s))
+    }
+
+    /// The series for `raw`, cloned for a handle.
+    pub(crate) fn get(&self, raw: &[&str]) -> Option<Arc<Series<C>>> {
+        if self.shared.disabled {
+            return None;
+        }
+        let hash = hash_parts(raw);
+        {
+            let table = self.table.read();
+            if let Some(e) = table.raw.find(hash, |e| e.hash == hash && parts_eq(&e.key, raw)) {
+                return match &e.target {
+                    Target::Series(s) => Some(Arc::clone(s)),
+                    Target::Dropped => None,
+                };
+            }
+        }
+        self.resolve(hash, raw, None)
+    }
+
+    /// Like [`Self::get`], but every policy change to the label set is returned as errors.
+    pub(crate) fn try_get(&self, raw: &[&str]) -> Result<Option<Arc<Series<C>>>, Vec<PolicyError>> {
+        let mut errors = Vec::new();
+        if let Some(keys) = &self.desc.keys {
+            if keys.len() != raw.len() {
+                errors.push(PolicyError::Arity {
+                    metric: self.desc.policy_name.to_string(),
+                    expected: keys.len(),
+                    got: raw.len(),
+                });
+            }
+        }
+        let got = self.resolve(hash_parts(raw), raw, Some(&mut errors));
+        if let Some(s) = &got {
+            let table = self.table.read();
+            let overflowed = table.overflow.as_ref().is_some_and(|o| Arc::ptr_eq(o, s));
+            if overflowed && !errors.iter().any(|e| matches!(e, PolicyError::Overflow { .. })) {
+                errors.push(PolicyError::Overflow { metric: self.desc.policy_name.to_string(), reason: "overflow" });
+            }
+        }
+        if errors.is_empty() {
+            Ok(got)
+        } else {
+            Err(errors)
+        }
+    }
+
+    fn pairs_of(&self, raw: &[&str]) -> Vec<(String, String)> {
+        match &self.desc.keys {
+            Some(keys) => {
+                if keys.len() != raw.len() {
+                    self.shared.events.record(Event::Arity);
+                }
+                // Missing values are empty; extra values are ignored.
+                keys.iter()
+                    .enumerate()
+                    .map(|(i, k)| (k.to_string(), raw.get(i).copied().unwrap_or_default().to_owned()))
+                    .collect()
+            }
+            None => raw.chunks_exact(2).map(|kv| (kv[0].to_owned(), kv[1].to_owned())).collect(),
+        }
+    }
+
+    #[cold]
+    fn resolve(&self, hash: u64, raw: &[&str], mut errors: Option<&mut Vec<PolicyError>>) -> Option<Arc<Series<C>>> {
+        let shared = &*self.shared;
+        let metric = &*self.desc.policy_name;
+        let mut report = |event: Event, key: &str| {
+            shared.events.record(event);
+            if let Some(errs) = errors.as_deref_mut() {
+                errs.push(policy_error(metric, event, key));
+            }
+        };
+        let dynamic = self.desc.keys.is_none();
+        let final_pairs = shared.policy.apply_labels(metric, self.pairs_of(raw), dynamic, &mut report);
+        let mut labels = String::new();
+        if let Some(pairs) = &final_pairs {
+            write_label_pairs(&mut labels, pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        }
+        let now = shared.clock.now();
+        let mut table = self.table.write();
+        let table = &mut *table;
+        if let Some(e) = table.raw.find(hash, |e| e.hash == hash && parts_eq(&e.key, raw)) {
+            return match &e.target {
+                Target::Series(s) => Some(Arc::clone(s)),
+                Target::Dropped => None,
+            };
+        }
+        let raw_limit = shared.policy.series_limit(metric).saturating_mul(2).max(16);
+        let cache = table.raw.len() < raw_limit;
+        let target = match final_pairs {
+            None => Target::Dropped,
+            Some(_) => {
+                let lh = hash_parts(&[labels.as_str()]);
+                let found = table.by_labels.find(lh, |&i| *table.series[i as usize].labels == *labels).copied();
+                match found {
+                    Some(i) => {
+                        let entry = &mut table.series[i as usize];
+                        entry.raw_refs += u32::from(cache);
+                        Target::Series(Arc::clone(&entry.series))
+                    }
+                    None => {
+                        let limit = shared.policy.series_limit(metric);
+                        let total = shared.total.load(Ordering::Relaxed);
+                        match cardinality::admit(table.series.len(), limit, total, shared.policy.max_series_total()) {
+                            Ok(()) => {
+                                shared.total.fetch_add(1, Ordering::Relaxed);
+                                let series = Arc::new(Series { cell: (self.new_cell)(), desc: Arc::clone(&self.desc) });
+                                let index = table.series.len() as u32;
+                                table.series.push(SeriesEntry {
+                                    labels: labels.into_boxed_str(),
+                                    series: Arc::clone(&series),
+                                    raw_refs: u32::from(cache),
+                                    fingerprint: 0,
+                                    since: now,
+                                });
+                                let entries = &table.series;
+                                table.by_labels.insert_unique(lh, index, |&i| {
+                                    hash_parts(&[&*entries[i as usize].labels])
+                                });
+                                table.generation += 1;
+                                Target::Series(series)
+                            }
+                            Err(which) => {
+                                let event = match which {
+                                    Overflow::Metric => Event::OverflowMetric,
+                                    Overflow::Global => Event::OverflowGlobal,
+                                };
+                                report(event, "");
+                                let ov = table.overflow.get_or_insert_with(|| {
+                                    Arc::new(Series { cell: (self.new_cell)(), desc: Arc::clone(&self.desc) })
+                                });
+                                Target::Series(Arc::clone(ov))
+                            }
+                        }
+                    }
+                }
+            }
+        };
+        let result = match &target {
+            Target::Series(s) => Some(Arc::clone(s)),
+            Target::Dropped => None,
+        };
+        if cache {
+            let key: Box<[Box<str>]> = raw.iter().map(|s| Box::from(*s)).collect();
+            table.raw.insert_unique(hash, RawEntry { hash, key, target }, |e| e.hash);
+        }
+        result
+    }
+
+    /// Calls `f(labels, cell)` for every series in a stable order (sorted by labels), then the
+    /// overflow series with its label, if any. `labels` is escaped text without braces.
+    pub(crate) fn for_each(&self, mut f: impl FnMut(&str, &C)) {
+        let table = self.table.read();
+        let mut order = self.order.lock();
+        if order.0 != table.generation || order.1.len() != table.series.len() {
+            let (generation, idx) = &mut *order;
+            idx.clear();
+            idx.extend(0..table.series.len() as u32);
+            idx.sort_unstable_by(|a, b| table.series[*a as usize].labels.cmp(&table.series[*b as usize].labels));
+            *generation = table.generation;
+        }
+        for &i in &order.1 {
+            let e = &table.series[i as usize];
+            f(&e.labels, &e.series.cell);
+        }
+        if let Some(ov) = &table.overflow {
+            f(OVERFLOW_LABELS, &ov.cell);
+        }
+    }
+
+    /// Number of series, the overflow series not included.
+    pub(crate) fn len(&self) -> usize {
+        self.table.read().series.len()
+    }
+
+    /// Removes series whose value has not changed for `idle` and that no handle holds.
+    pub(crate) fn expire(&self, now: Duration, idle: Duration) -> usize {
+        let mut table = self.table.write();
+        let table = &mut *table;
+        let mut expired = Vec::new();
+        for (i, e) in table.series.iter_mut().enumerate() {
+            let fp = e.series.cell.fingerprint();
+            if fp != e.fingerprint {
+                e.fingerprint = fp;
+                e.since = now;
+            } else if now.saturating_sub(e.since) >= idle && Arc::strong_count(&e.series) == 1 + e.raw_refs as usize {
+                expired.push(i);
+            }
+        }
+        if expired.is_empty() {
+            return 0;
+        }
+        for &i in expired.iter().rev() {
+            let gone = table.series.swap_remove(i);
+            table.raw.retain(|r| !matches!(&r.target, Target::Series(s) if Arc::ptr_eq(s, &gone.series)));
+        }
+        table.by_labels.clear();
+        let entries = &table.series;
+        for (i, e) in entries.iter().enumerate() {
+            table.by_labels.insert_unique(hash_parts(&[&*e.labels]), i as u32, |&j| {
+                hash_parts(&[&*entries[j as usize].labels])
+            });
+        }
+        table.generation += 1;
+        self.shared.total.fetch_sub(expired.len(), Ordering::Relaxed);
+        self.shared.events.add(Event::SeriesExpired, expired.len() as u64);
+        expired.len()
+    }
+}
+
+/// The rendered label set of every overflow series.
+pub(crate) const OVERFLOW_LABELS: &str = concat!("codomyrmex_overflow", "=\"true\"");
+const _: () = assert!(OVERFLOW_LABEL.len() == "codomyrmex_overflow".len());
+
+fn policy_error(metric: &str, event: Event, key: &str) -> PolicyError {
+    let metric = metric.to_owned();
+    match event.family() {
+        "label_keys_refused" => PolicyError::KeyRefused { metric, key: key.to_owned(), reason: event.reason() },
+        "series_overflowed" => PolicyError::Overflow { metric, reason: event.reason() },
+        _ => PolicyError::ValueChanged { metric, key: key.to_owned(), reason: event.reason() },
+    }
+}

@@ -1,0 +1,174 @@
+//! The registry: metric families by name, the policy they pass, global labels, a name prefix
+//! and idle-series expiry. Cheap to clone; every clone is the same registry.
+
+mod builder;
+mod clock;
+mod descriptor;
+pub(crate) mod family;
+mod register;
+mod self_metrics;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::AtomicUsize;
+use std::sync::Arc;
+use std::time::Duration;
+
+use parking_lot::{Mutex, RwLock};
+
+pub use builder::RegistryBuilder;
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use descriptor::{Descriptor, MetricKind, Unit};
+pub use family::Series;
+pub use register::MetricOpts;
+pub use self_metrics::{family_help as self_metrics_help, Event, SelfMetrics, SELF_PREFIX};
+
+use crate::policy::Policy;
+use crate::storage::{Buckets, CounterCell, GaugeCell, HistogramCell};
+use family::Family;
+
+/// Default limit on metric families in one registry.
+pub const DEFAULT_MAX_FAMILIES: usize = 10_000;
+
+/// What every family of a registry shares.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) policy: Policy,
+    pub(crate) events: Arc<SelfMetrics>,
+    pub(crate) total: AtomicUsize,
+    pub(crate) clock: Arc<dyn Clock>,
+    /// A no-op registry: every handle records nothing.
+    pub(crate) disabled: bool,
+}
+
+/// A family of any type.
+#[derive(Clone)]
+pub(crate) enum FamilyRef {
+    Counter(Arc<Family<CounterCell>>),
+    Gauge(Arc<Family<GaugeCell>>),
+    Histogram(Arc<Family<HistogramCell>>),
+}
+
+impl FamilyRef {
+    pub(crate) fn desc(&self) -> &Arc<Descriptor> {
+        match self {
+            Self::Counter(f) => &f.desc,
+            Self::Gauge(f) => &f.desc,
+            Self::Histogram(f) => &f.desc,
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Self::Counter(f) => f.len(),
+            Self::Gauge(f) => f.len(),
+            Self::Histogram(f) => f.len(),
+        }
+    }
+
+    fn expire(&self, now: Duration, idle: Duration) -> usize {
+        match self {
+            Self::Counter(f) => f.expire(now, idle),
+            Self::Gauge(f) => f.expire(now, idle),
+            Self::Histogram(f) => f.expire(now, idle),
+        }
+    }
+}
+
+#[derive(Default)]
+pub(crate) struct Families {
+    /// By exposed base name; a `BTreeMap` so rendering order is stable.
+    pub(crate) by_name: BTreeMap<Box<str>, FamilyRef>,
+    /// Every sample name a family renders (`x`, `x_total`, `x_bucket`, …) → its base name.
+    pub(crate) claimed: HashMap<Box<str>, Box<str>>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) families: RwLock<Families>,
+    /// Facade names as written in the macro → family (or `None`: refused), for one lookup per call.
+    pub(crate) facade: RwLock<HashMap<Box<str>, Option<FamilyRef>>>,
+    pub(crate) descriptions: Mutex<HashMap<Box<str>, (Arc<str>, Option<Unit>)>>,
+    pub(crate) prefix: Box<str>,
+    /// Global labels, rendered once: `k="v",k2="v2"`.
+    pub(crate) global_labels: Box<str>,
+    pub(crate) global_pairs: Vec<(String, String)>,
+    pub(crate) idle_timeout: Option<Duration>,
+    pub(crate) default_buckets: Buckets,
+    pub(crate) buckets_by_prefix: Vec<(String, Buckets)>,
+    pub(crate) max_families: usize,
+}
+
+/// The registry every metric is recorded in. Clones share state.
+///
+/// ```
+/// use codomyrmex_metrics::Registry;
+/// let registry = Registry::default();
+/// let hits = registry.counter("cache_hits", "Cache hits.").unwrap();
+/// hits.inc();
+/// assert_eq!(hits.value(), 1.0);
+/// ```
+#[derive(Clone)]
+pub struct Registry {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl Default for Registry {
+    fn default() -> Self {
+        RegistryBuilder::default().build()
+    }
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registry")
+            .field("prefix", &self.inner.prefix)
+            .field("families", &self.inner.families.read().by_name.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Registry {
+    /// A builder for a registry with a policy, prefix, global labels or expiry.
+    pub fn builder() -> RegistryBuilder {
+        RegistryBuilder::default()
+    }
+
+    /// The policy this registry enforces.
+    pub fn policy(&self) -> &Policy {
+        &self.inner.shared.policy
+    }
+
+    /// The registry's self-metrics.
+    pub fn self_metrics(&self) -> &SelfMetrics {
+        &self.inner.shared.events
+    }
+
+    /// Series currently held, across all families (overflow series not included).
+    pub fn series_count(&self) -> usize {
+        self.inner.families.read().by_name.values().map(FamilyRef::len).sum()
+    }
+
+    /// Runs periodic work: removes idle series when an idle timeout is set. Renders call it.
+    /// Returns how many series expired.
+    pub fn run_upkeep(&self) -> usize {
+        let Some(idle) = self.inner.idle_timeout else { return 0 };
+        let now = self.inner.shared.clock.now();
+        self.inner.families.read().by_name.values().map(|f| f.expire(now, idle)).sum()
+    }
+
+    /// The bucket layout for a histogram named `name` without explicit buckets: the longest
+    /// configured prefix match, else the registry default.
+    pub fn buckets_for(&self, name: &str) -> Buckets {
+        self.inner
+            .buckets_by_prefix
+            .iter()
+            .filter(|(p, _)| name.starts_with(p.as_str()))
+            .max_by_key(|(p, _)| p.len())
+            .map_or_else(|| self.inner.default_buckets.clone(), |(_, b)| b.clone())
+    }
+
+    /// Visits every family in name order (for encoders and exporters).
+    pub(crate) fn with_families<R>(&self, f: impl FnOnce(&Families) -> R) -> R {
+        f(&self.inner.families.read())
+    }
+}

@@ -1,0 +1,291 @@
+//! Registration: names, conflicts and the sample names each family claims.
+
+use std::sync::Arc;
+
+use parking_lot::RwLock;
+
+use super::family::Family;
+use super::{Descriptor, Event, FamilyRef, MetricKind, Registry, Unit};
+use crate::error::RegistrationError;
+use crate::policy::validate;
+use crate::storage::{Buckets, CounterCell, GaugeCell, HistogramCell};
+
+/// Longest help text kept, in bytes; longer help is cut on a character boundary.
+pub const MAX_HELP_LEN: usize = 1024;
+
+/// What to register: name, help, and optionally unit, label keys and buckets.
+///
+/// ```
+/// use codomyrmex_metrics::{MetricOpts, Registry, Unit};
+/// let registry = Registry::default();
+/// let latency = registry
+///     .register_histogram(MetricOpts::new("request_duration", "Request latency.").unit(Unit::SECONDS).labels(["route"]))
+///     .unwrap();
+/// latency.with(&["/users/:id"]).observe(0.042);
+/// ```
+#[derive(Debug, Clone)]
+pub struct MetricOpts {
+    pub(crate) name: String,
+    pub(crate) help: String,
+    pub(crate) unit: Option<Unit>,
+    pub(crate) keys: Vec<String>,
+    pub(crate) buckets: Option<Buckets>,
+}
+
+impl MetricOpts {
+    /// A metric with a name and help text.
+    pub fn new(name: impl Into<String>, help: impl Into<String>) -> Self {
+        Self { name: name.into(), help: help.into(), unit: None, keys: Vec::new(), buckets: None }
+    }
+
+    /// The unit; the name gets its suffix if it lacks it (`latency` → `latency_seconds`).
+    #[must_use]
+    pub fn unit(mut self, unit: Unit) -> Self {
+        self.unit = Some(unit);
+        self
+    }
+
+    /// The label keys; they are the metric's allowlist and their order is the value order.
+    #[must_use]
+    pub fn labels<I: IntoIterator<Item = S>, S: Into<String>>(mut self, keys: I) -> Self {
+        self.keys = keys.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// The histogram layout [the registry's layout for this name].
+    #[must_use]
+    pub fn buckets(mut self, buckets: Buckets) -> Self {
+        self.buckets = Some(buckets);
+        self
+    }
+}
+
+fn cap_help(help: &str) -> Arc<str> {
+    let mut cut = help.len().min(MAX_HELP_LEN);
+    while !help.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    Arc::from(&help[..cut])
+}
+
+/// The sample names a family of `kind` with base `name` renders, in either format.
+fn sample_names(kind: MetricKind, name: &str) -> Vec<String> {
+    let suffixes: &[&str] = match kind {
+        MetricKind::Counter => &["", "_total", "_created"],
+        MetricKind::Gauge => &[""],
+        MetricKind::Histogram => &["", "_bucket", "_sum", "_count", "_created"],
+    };
+    suffixes.iter().map(|s| format!("{name}{s}")).collect()
+}
+
+impl Registry {
+    /// Exposed base name: prefix, unit suffix, and `_total` removed for counters.
+    fn exposed_name(&self, name: &str, kind: MetricKind, unit: Option<&Unit>) -> String {
+        let mut base = format!("{}{}", self.inner.prefix, name);
+        if kind == MetricKind::Counter {
+            if let Some(stripped) = base.strip_suffix("_total") {
+                base.truncate(stripped.len());
+            }
+        }
+        if let Some(u) = unit {
+            let suffix = format!("_{}", u.as_str());
+            if !base.ends_with(&suffix) {
+                base.push_str(&suffix);
+            }
+        }
+        base
+    }
+
+    /// Registers (or finds the identical) family; `keys == None` makes a facade family.
+    pub(crate) fn register_family(
+        &self,
+        kind: MetricKind,
+        opts: MetricOpts,
+        keys: Option<Vec<String>>,
+    ) -> Result<FamilyRef, RegistrationError> {
+        let name = opts.name;
+        if !validate::is_valid_metric_name(&name) {
+            return Err(RegistrationError::InvalidName { name });
+        }
+        if name.starts_with(validate::RESERVED_PREFIX) {
+            return Err(RegistrationError::ReservedName { name });
+        }
+        if let Some(keys) = &keys {
+            self.check_keys(&name, keys)?;
+        }
+        let buckets = match kind {
+            MetricKind::Histogram => Some(opts.buckets.unwrap_or_else(|| self.buckets_for(&name))),
+            _ => None,
+        };
+        let base = self.exposed_name(&name, kind, opts.unit.as_ref());
+        let help = cap_help(&opts.help);
+        let mut families = self.inner.families.write();
+        if let Some(existing) = families.by_name.get(base.as_str()) {
+            let d = existing.desc();
+            let what = if d.kind != kind {
+                Some("type")
+            } else if *d.help.read() != help && !help.is_empty() && !d.help.read().is_empty() {
+                Some("help")
+            } else if d.unit != opts.unit {
+                Some("unit")
+            } else if d.keys.as_deref().map(|k| k.iter().map(|s| s.to_string()).collect::<Vec<_>>()) != keys {
+                Some("label keys")
+            } else if d.buckets != buckets {
+                Some("buckets")
+            } else {
+                None
+            };
+            return match what {
+                Some(what) => Err(RegistrationError::Conflict { name, what }),
+                None => {
+                    if d.help.read().is_empty() && !help.is_empty() {
+                        *d.help.write() = help;
+                    }
+                    Ok(existing.clone())
+                }
+            };
+        }
+        if families.by_name.len() >= self.inner.max_families {
+            return Err(RegistrationError::TooManyFamilies { limit: self.inner.max_families });
+        }
+        let samples = sample_names(kind, &base);
+        if let Some((sample, other)) =
+            samples.iter().find_map(|s| families.claimed.get(s.as_str()).map(|o| (s.clone(), o.to_string())))
+        {
+            return Err(RegistrationError::NameClash { name, sample, other });
+        }
+        let shared = Arc::clone(&self.inner.shared);
+        let desc = Arc::new(Descriptor {
+            name: base.clone().into_boxed_str(),
+            policy_name: name.into_boxed_str(),
+            help: RwLock::new(help),
+            unit: opts.unit,
+            kind,
+            keys: keys.map(|k| k.into_iter().map(String::into_boxed_str).collect()),
+            buckets: buckets.clone(),
+            events: Arc::clone(&shared.events),
+            reject_invalid: shared.policy.reject_invalid_values,
+        });
+        let family = match kind {
+            MetricKind::Counter => FamilyRef::Counter(Arc::new(Family::new(desc, shared, Box::new(CounterCell::new)))),
+            MetricKind::Gauge => FamilyRef::Gauge(Arc::new(Family::new(desc, shared, Box::new(GaugeCell::new)))),
+            MetricKind::Histogram => {
+                let b = buckets.unwrap_or_default();
+                FamilyRef::Histogram(Arc::new(Family::new(desc, shared, Box::new(move || HistogramCell::new(&b)))))
+            }
+        };
+        for s in samples {
+            families.claimed.insert(s.into_boxed_str(), base.clone().into_boxed_str());
+        }
+        families.by_name.insert(base.into_boxed_str(), family.clone());
+        Ok(family)
+    }
+
+    fn check_keys(&self, name: &str, keys: &[String]) -> Result<(), RegistrationError> {
+        let policy = &self.inner.shared.policy;
+        for (i, key) in keys.iter().enumerate() {
+            let err = |k: &str| (name.to_owned(), k.to_owned());
+            if !validate::is_valid_label_key(key) || validate::is_reserved_label_key(key) {
+                let (name, key) = err(key);
+                return Err(RegistrationError::InvalidLabelKey { name, key });
+            }
+            if policy.sensitive.is_sensitive_key(key) {
+                let (name, key) = err(key);
+                return Err(RegistrationError::SensitiveLabelKey { name, key });
+            }
+            if keys[..i].contains(key) {
+                let (name, key) = err(key);
+                return Err(RegistrationError::DuplicateLabelKey { name, key });
+            }
+            if self.inner.global_pairs.iter().any(|(g, _)| g == key) {
+                let (name, key) = err(key);
+                return Err(RegistrationError::GlobalLabelKey { name, key });
+            }
+        }
+        Ok(())
+    }
+
+    /// The family behind a facade name, registering it on first use. `None` when refused
+    /// (counted in self-metrics). One read-locked hash lookup once the name is known.
+    pub(crate) fn facade_family(&self, kind: MetricKind, name: &str) -> Option<FamilyRef> {
+        if let Some(found) = self.inner.facade.read().get(name) {
+            return found.as_ref().filter(|f| f.desc().kind == kind).cloned().or_else(|| {
+                self.inner.shared.events.record(Event::TypeConflict);
+                None
+            });
+        }
+        self.facade_family_slow(kind, name)
+    }
+
+    #[cold]
+    fn facade_family_slow(&self, kind: MetricKind, name: &str) -> Option<FamilyRef> {
+        let events = &self.inner.shared.events;
+        let clean = sanitize_name(name);
+        if clean != name {
+            events.record(Event::NameSanitized);
+        }
+        let (help, unit) = self.inner.descriptions.lock().get(name).cloned().unwrap_or_else(|| (Arc::from(""), None));
+        let mut opts = MetricOpts::new(clean, help.to_string());
+        opts.unit = unit.filter(|u| name.ends_with(&format!("_{}", u.as_str())));
+        // A name registered through the typed API keeps its declared keys.
+        let found = match self.register_family(kind, opts.clone(), None) {
+            Ok(f) => Some(f),
+            Err(RegistrationError::Conflict { what: "label keys", .. }) => {
+                let base = self.exposed_name(&opts.name, kind, opts.unit.as_ref());
+                self.inner.families.read().by_name.get(base.as_str()).filter(|f| f.desc().kind == kind).cloned()
+            }
+            Err(RegistrationError::Conflict { what: "type", .. } | RegistrationError::NameClash { .. }) => {
+                events.record(Event::TypeConflict);
+                None
+            }
+            Err(RegistrationError::TooManyFamilies { .. }) => {
+                events.record(Event::RegistryFull);
+                return None;
+            }
+            Err(_) => {
+                events.record(Event::InvalidName);
+                None
+            }
+        };
+        let mut facade = self.inner.facade.write();
+        if facade.len() < self.inner.max_families.saturating_mul(2) {
+            facade.insert(Box::from(name), found.clone());
+        }
+        found
+    }
+
+    /// Records help and unit for a facade name (`describe_*!`). Applies now if the family
+    /// exists, else when it is first used.
+    pub(crate) fn describe(&self, name: &str, unit: Option<Unit>, help: &str) {
+        let help = cap_help(help);
+        {
+            let mut d = self.inner.descriptions.lock();
+            if d.len() < self.inner.max_families || d.contains_key(name) {
+                d.insert(Box::from(name), (Arc::clone(&help), unit));
+            }
+        }
+        if let Some(Some(f)) = self.inner.facade.read().get(name) {
+            *f.desc().help.write() = help;
+        }
+    }
+}
+
+/// Rewrites a facade name into the metric-name grammar: every other character becomes `_`,
+/// and a leading digit gets a `_` before it. An empty name becomes `_`.
+pub fn sanitize_name(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 1);
+    for (i, c) in name.chars().enumerate() {
+        let ok = c.is_ascii_alphabetic() || c == '_' || c == ':' || (i > 0 && c.is_ascii_digit());
+        if i == 0 && c.is_ascii_digit() {
+            out.push('_');
+            out.push(c);
+        } else {
+            out.push(if ok { c } else { '_' });
+        }
+    }
+    if out.is_empty() {
+        out.push('_');
+    }
+    out.truncate(validate::MAX_NAME_LEN);
+    out
+}

@@ -1,0 +1,118 @@
+//! The crate's own metrics, under the reserved prefix `codomyrmex_metrics_`.
+//!
+//! Every event the policy or a value check produces is counted here by reason. The set of
+//! families and reasons is fixed at compile time, so self-metrics are bounded by construction.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+macro_rules! events {
+    ($( $variant:ident => ($family:literal, $reason:literal) ),+ $(,)?) => {
+        /// One countable policy or value event: a self-metric family and its `reason` label.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum Event { $( #[doc = concat!("`", $family, "{reason=\"", $reason, "\"}`")] $variant ),+ }
+
+        impl Event {
+            /// Every event, in rendering order.
+            pub const ALL: &'static [Event] = &[$(Event::$variant),+];
+
+            /// The self-metric family (without the `codomyrmex_metrics_` prefix and `_total`).
+            pub fn family(self) -> &'static str {
+                match self { $(Event::$variant => $family),+ }
+            }
+
+            /// The `reason` label value.
+            pub fn reason(self) -> &'static str {
+                match self { $(Event::$variant => $reason),+ }
+            }
+        }
+    };
+}
+
+events! {
+    InvalidKey => ("label_keys_refused", "invalid_key"),
+    ReservedKey => ("label_keys_refused", "reserved_key"),
+    SensitiveKey => ("label_keys_refused", "sensitive_key"),
+    KeyNotAllowed => ("label_keys_refused", "not_allowed"),
+    DuplicateKey => ("label_keys_refused", "duplicate_key"),
+    KeySanitized => ("label_keys_refused", "sanitized"),
+    Arity => ("label_keys_refused", "arity"),
+    ControlChars => ("label_values_sanitized", "control_chars"),
+    Truncated => ("label_values_sanitized", "truncated"),
+    ValueNotAllowed => ("label_values_sanitized", "not_allowed"),
+    RedactedEmail => ("label_values_redacted", "email"),
+    RedactedJwt => ("label_values_redacted", "jwt"),
+    RedactedBearer => ("label_values_redacted", "bearer"),
+    RedactedApiKey => ("label_values_redacted", "api_key"),
+    RedactedCard => ("label_values_redacted", "card_number"),
+    RedactedIp => ("label_values_redacted", "ip_address"),
+    RedactedUuid => ("label_values_redacted", "uuid"),
+    OverflowMetric => ("series_overflowed", "metric_limit"),
+    OverflowGlobal => ("series_overflowed", "global_limit"),
+    SeriesDropped => ("series_dropped", "sensitive_value"),
+    SeriesExpired => ("series_dropped", "expired"),
+    NegativeCounter => ("values_rejected", "negative_counter"),
+    NonFiniteCounter => ("values_rejected", "non_finite_counter"),
+    NonFiniteObservation => ("values_rejected", "non_finite_observation"),
+    NanGauge => ("values_rejected", "nan_gauge"),
+    InvalidName => ("registrations_refused", "invalid_name"),
+    NameSanitized => ("registrations_refused", "name_sanitized"),
+    TypeConflict => ("registrations_refused", "type_conflict"),
+    RegistryFull => ("registrations_refused", "registry_full"),
+}
+
+/// Help text of each self-metric family.
+pub fn family_help(family: &str) -> &'static str {
+    match family {
+        "label_keys_refused" => "Label keys dropped from a series by the policy, by reason.",
+        "label_values_sanitized" => "Label values changed by sanitization or mapped to `other`, by reason.",
+        "label_values_redacted" => "Label values that looked like secrets or personal data, by kind.",
+        "series_overflowed" => "New label sets folded into a metric's overflow series, by limit.",
+        "series_dropped" => "Series dropped or expired, by reason.",
+        "values_rejected" => "Recorded values refused (negative or non-finite), by reason.",
+        "registrations_refused" => "Metric registrations through the facade refused or rewritten, by reason.",
+        _ => "codomyrmex-metrics self-metric.",
+    }
+}
+
+/// Prefix of every self-metric.
+pub const SELF_PREFIX: &str = "codomyrmex_metrics_";
+
+/// Fixed counters, one per [`Event`].
+#[derive(Debug)]
+pub struct SelfMetrics {
+    counts: Box<[AtomicU64]>,
+}
+
+impl Default for SelfMetrics {
+    fn default() -> Self {
+        Self { counts: Event::ALL.iter().map(|_| AtomicU64::new(0)).collect() }
+    }
+}
+
+impl SelfMetrics {
+    /// Counts one event.
+    #[inline]
+    pub fn record(&self, event: Event) {
+        self.add(event, 1);
+    }
+
+    /// Counts `n` events.
+    pub fn add(&self, event: Event, n: u64) {
+        if let Some(c) = self.counts.get(event as usize) {
+            c.fetch_add(n, Ordering::Relaxed);
+        }
+    }
+
+    /// How many times `event` happened.
+    pub fn get(&self, event: Event) -> u64 {
+        self.counts.get(event as usize).map_or(0, |c| c.load(Ordering::Relaxed))
+    }
+
+    /// Calls `f(event, count)` for every event, in [`Event::ALL`] order.
+    pub fn for_each(&self, mut f: impl FnMut(Event, u64)) {
+        for (e, c) in Event::ALL.iter().zip(self.counts.iter()) {
+            f(*e, c.load(Ordering::Relaxed));
+        }
+    }
+}
