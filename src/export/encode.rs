@@ -4,7 +4,7 @@
 //! They write into a caller's buffer: a repeat render into the same buffer allocates nothing.
 
 use super::escape::{escape_help, write_f64, write_u64};
-use crate::registry::{Event, FamilyRef, MetricKind, Registry, SELF_PREFIX};
+use crate::registry::{Event, FamilyRef, MetricKind, Registry};
 use crate::storage::CounterCell;
 
 /// An exposition format.
@@ -142,16 +142,13 @@ impl Writer<'_> {
     fn self_metrics(&mut self, registry: &Registry) {
         let events = registry.self_metrics();
         let mut current = "";
-        let mut name = String::new();
         events.for_each(|event: Event, count| {
-            if event.family() != current {
-                current = event.family();
-                name.clear();
-                name.push_str(SELF_PREFIX);
-                name.push_str(current);
-                self.meta(&name, MetricKind::Counter, crate::registry::self_metrics_help(current), None);
+            let name = event.full_family();
+            if name != current {
+                current = name;
+                self.meta(name, MetricKind::Counter, crate::registry::self_metrics_help(event.family()), None);
             }
-            self.series(&name, "_total", "", Some(("reason", event.reason())));
+            self.series(name, "_total", "", Some(("reason", event.reason())));
             write_u64(self.out, count);
             self.out.push('\n');
         });

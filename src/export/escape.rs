@@ -26,8 +26,6 @@ pub fn escape_help(out: &mut String, help: &str, openmetrics: bool) {
             '\\' => out.push_str("\\\\"),
             '\n' => out.push_str("\\n"),
             '"' if openmetrics => out.push_str("\\\""),
-            // A carriage return would end the line for some readers; HELP is one line.
-            '\r' => out.push_str("\\r"),
             c => out.push(c),
         }
     }

@@ -60,12 +60,15 @@ impl MetricOpts {
     }
 }
 
+/// Help text keeps line feeds (escaped on output) but no other control character, and is
+/// capped at [`MAX_HELP_LEN`] bytes on a character boundary.
 fn cap_help(help: &str) -> Arc<str> {
-    let mut cut = help.len().min(MAX_HELP_LEN);
-    while !help.is_char_boundary(cut) {
+    let clean: String = help.chars().filter(|c| *c == '\n' || !c.is_control()).collect();
+    let mut cut = clean.len().min(MAX_HELP_LEN);
+    while !clean.is_char_boundary(cut) {
         cut -= 1;
     }
-    Arc::from(&help[..cut])
+    Arc::from(&clean[..cut])
 }
 
 /// The sample names a family of `kind` with base `name` renders, in either format.

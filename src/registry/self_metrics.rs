@@ -21,6 +21,11 @@ macro_rules! events {
                 match self { $(Event::$variant => $family),+ }
             }
 
+            /// The self-metric family's full name, without `_total`.
+            pub fn full_family(self) -> &'static str {
+                match self { $(Event::$variant => concat!("codomyrmex_metrics_", $family)),+ }
+            }
+
             /// The `reason` label value.
             pub fn reason(self) -> &'static str {
                 match self { $(Event::$variant => $reason),+ }

@@ -1,0 +1,74 @@
+//! A counting global allocator: `inc`, `set` and `observe` on resolved handles, and cached
+//! labeled lookups, allocate nothing; a repeat render into the same buffer allocates nothing.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use codomyrmex_metrics::{Buckets, Format, Registry};
+
+struct Counting;
+
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn allocations_in(f: impl FnOnce()) -> usize {
+    let before = ALLOCATIONS.load(Ordering::SeqCst);
+    f();
+    ALLOCATIONS.load(Ordering::SeqCst) - before
+}
+
+// One test, so no other test thread allocates while we count.
+#[test]
+fn resolved_handles_and_repeat_renders_allocate_nothing() {
+    let r = Registry::default();
+    let c = r.counter("c", "h").unwrap();
+    let g = r.gauge("g", "h").unwrap();
+    let h = r.histogram("h", "h", Buckets::default()).unwrap();
+    let fam = r.counter_family("f", "h", &["a", "b", "c"]).unwrap();
+    let hf = r.histogram_family("hf", "h", &["route"], Buckets::default()).unwrap();
+    fam.inc(&["x", "y", "z"]);
+    hf.observe(&["/"], 1.0);
+    let m = codomyrmex_metrics::get_metrics(codomyrmex_metrics::Backend::InMemory).unwrap();
+    let fc = metrics::with_local_recorder(&m.recorder(), || metrics::counter!("facade", "k" => "v"));
+
+    let n = allocations_in(|| {
+        for i in 0..10_000 {
+            c.inc();
+            c.inc_by(3);
+            c.inc_by_f64(0.5);
+            g.set(f64::from(i));
+            g.inc();
+            g.dec_by(0.25);
+            h.observe(f64::from(i) / 1000.0);
+            fam.inc(&["x", "y", "z"]);
+            hf.observe(&["/"], 0.1);
+            fc.increment(1);
+        }
+    });
+    assert_eq!(n, 0, "allocations on the hot path");
+
+    let mut buf = String::new();
+    r.render_into(Format::PrometheusText, &mut buf);
+    r.render_into(Format::OpenMetrics, &mut buf);
+    let n = allocations_in(|| {
+        r.render_into(Format::PrometheusText, &mut buf);
+        r.render_into(Format::OpenMetrics, &mut buf);
+    });
+    assert_eq!(n, 0, "allocations on a repeat render");
+}
