@@ -1,0 +1,95 @@
+//! Access to the real peers the tests check against: the Python `prometheus-client` 0.26
+//! parsers (in `tests/peers/.venv`, created on first use) and Debian's `promtool`.
+//! Outside CI a missing peer skips the check with a note; under `CI=true` it fails the test.
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+
+fn peers_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/peers")
+}
+
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// Returns `None` (and prints why) when the peer is missing outside CI; panics in CI.
+fn missing<T>(what: &str) -> Option<T> {
+    if in_ci() {
+        panic!("{what} is missing; .ci/run installs it");
+    }
+    eprintln!("SKIPPED CHECK: {what} is missing (run .ci/run to install it)");
+    None
+}
+
+/// The venv Python with prometheus-client 0.26.0, creating the venv on first use.
+pub fn python() -> Option<PathBuf> {
+    static PY: OnceLock<Option<PathBuf>> = OnceLock::new();
+    PY.get_or_init(|| {
+        let py = peers_dir().join(".venv/bin/python");
+        if !py.exists() {
+            // parse-exposition.py creates the venv and installs the pinned parser.
+            let _ = Command::new("python3")
+                .arg(peers_dir().join("parse-exposition.py"))
+                .arg("-")
+                .stdin(Stdio::null())
+                .status();
+        }
+        let ok = Command::new(&py)
+            .args(["-c", "import prometheus_client"])
+            .status()
+            .is_ok_and(|s| s.success());
+        if ok {
+            Some(py)
+        } else {
+            missing("python prometheus-client 0.26.0 (tests/peers/.venv)")
+        }
+    })
+    .clone()
+}
+
+fn run(cmd: &mut Command, input: &str) -> (i32, String) {
+    let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn");
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.code().unwrap_or(-1), text)
+}
+
+/// Strict validation by `parse-exposition.py`: Ok, Err(findings), or None when skipped.
+pub fn strict_parse(text: &str, openmetrics: bool) -> Option<Result<(), String>> {
+    let py = python()?;
+    let mut cmd = Command::new(py);
+    cmd.arg(peers_dir().join("parse-exposition.py"));
+    if openmetrics {
+        cmd.arg("--openmetrics");
+    }
+    cmd.arg("-");
+    let (code, out) = run(&mut cmd, text);
+    Some(if code == 0 { Ok(()) } else { Err(out) })
+}
+
+/// The samples the Python parser reads, as JSON.
+pub fn parsed_samples(text: &str, openmetrics: bool) -> Option<serde_json::Value> {
+    let py = python()?;
+    let mut cmd = Command::new(py);
+    cmd.arg(peers_dir().join("samples.py"));
+    if openmetrics {
+        cmd.arg("--openmetrics");
+    }
+    let (code, out) = run(&mut cmd, text);
+    assert_eq!(code, 0, "python parser failed: {out}");
+    Some(serde_json::from_str(&out).expect("json from samples.py"))
+}
+
+/// `promtool check metrics`: Ok, Err(output) on parse errors or lint problems, None when skipped.
+pub fn promtool(text: &str) -> Option<Result<(), String>> {
+    if Command::new("promtool").arg("--version").output().is_err() {
+        return missing("promtool (Debian package `prometheus`)");
+    }
+    let (code, out) = run(Command::new("promtool").args(["check", "metrics"]), text);
+    Some(if code == 0 { Ok(()) } else { Err(format!("exit {code}: {out}")) })
+}
