@@ -129,12 +129,17 @@ impl Writer<'_> {
                     write_u64(self.out, cumulative);
                     self.out.push('\n');
                 });
-                self.series(name, "_sum", labels, None);
-                write_f64(self.out, cell.sum());
-                self.out.push('\n');
-                self.series(name, "_count", labels, None);
-                write_u64(self.out, count);
-                self.out.push('\n');
+                // OpenMetrics treats `_sum` as a counter, so a negative sum must not be exposed,
+                // and `_sum` and `_count` go together; the `+Inf` bucket still has the count.
+                let sum = cell.sum();
+                if !(self.format.om() && sum < 0.0) {
+                    self.series(name, "_sum", labels, None);
+                    write_f64(self.out, sum);
+                    self.out.push('\n');
+                    self.series(name, "_count", labels, None);
+                    write_u64(self.out, count);
+                    self.out.push('\n');
+                }
             }),
         }
     }
