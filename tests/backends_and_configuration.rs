@@ -26,9 +26,8 @@ fn urls_parse_and_errors_list_what_is_accepted() {
 #[test]
 fn a_backend_behind_a_missing_feature_says_which_feature() {
     let msg = "statsd+tcp://127.0.0.1:8125".parse::<Backend>().map(|_| ()).unwrap_err().to_string();
-    if !cfg!(feature = "statsd") {
-        assert!(msg.contains("`statsd` cargo feature"), "{msg}");
-    }
+    // The StatsD backend is not built yet; this build must say which feature brings it.
+    assert!(msg.contains("`statsd` cargo feature"), "{msg}");
 }
 
 #[test]

@@ -24,7 +24,8 @@ enum Op {
 }
 
 fn label_value() -> impl Strategy<Value = String> {
-    let chars = prop::sample::select(vec!['a', 'b', 'Z', '0', ' ', '"', '/', ':', ',', '=', '{', '}', '#', '|', 'é', '✓']);
+    let chars =
+        prop::sample::select(vec!['a', 'b', 'Z', '0', ' ', '"', '/', ':', ',', '=', '{', '}', '#', '|', 'é', '✓']);
     prop::collection::vec(chars, 0..8).prop_map(|v| v.into_iter().collect())
 }
 
@@ -51,7 +52,9 @@ fn apply(ops: &[Op]) {
 }
 
 /// (sample name, sorted labels with `le` normalized) → value, without self-metrics.
-fn samples(text: &str) -> Option<BTreeMap<(String, Vec<(String, String)>), f64>> {
+type Samples = BTreeMap<(String, Vec<(String, String)>), f64>;
+
+fn samples(text: &str) -> Option<Samples> {
     let parsed = support::parsed_samples(text, false)?;
     let mut out = BTreeMap::new();
     for fam in parsed["families"].as_array().unwrap() {

@@ -12,8 +12,8 @@ use proptest::prelude::*;
 
 fn hostile_string() -> impl Strategy<Value = String> {
     let hostile = prop::sample::select(vec![
-        '"', '\\', '\n', '\r', '|', ',', ':', '#', '@', '=', '{', '}', ' ', '\t', '\u{0}', '\u{7f}', '\u{85}',
-        'é', '✓', '𝄞', '中', 'a', 'Z', '0', '_', '-', '.', '/',
+        '"', '\\', '\n', '\r', '|', ',', ':', '#', '@', '=', '{', '}', ' ', '\t', '\u{0}', '\u{7f}', '\u{85}', 'é',
+        '✓', '𝄞', '中', 'a', 'Z', '0', '_', '-', '.', '/',
     ]);
     prop_oneof![
         4 => prop::collection::vec(hostile.clone(), 0..24).prop_map(|v| v.into_iter().collect()),
@@ -28,7 +28,7 @@ fn finite_or_infinite() -> impl Strategy<Value = f64> {
         1 => Just(f64::INFINITY),
         1 => Just(f64::NEG_INFINITY),
         1 => Just(0.1),
-        1 => (-1e6f64..1e6),
+        1 => -1e6f64..1e6,
     ]
 }
 
@@ -48,7 +48,7 @@ fn expected_help(h: &str) -> String {
     h.chars().filter(|c| *c == '\n' || !c.is_control()).collect()
 }
 
-fn samples_of<'a>(parsed: &'a serde_json::Value, sample: &str, key: &str) -> BTreeMap<String, f64> {
+fn samples_of(parsed: &serde_json::Value, sample: &str, key: &str) -> BTreeMap<String, f64> {
     let mut out = BTreeMap::new();
     for fam in parsed["families"].as_array().unwrap() {
         for s in fam["samples"].as_array().unwrap() {

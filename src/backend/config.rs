@@ -112,9 +112,9 @@ impl Backend {
     /// As [`Self::from_url`], naming the variable.
     pub fn from_env_with(lookup: impl Fn(&str) -> Option<String>) -> Result<Option<Self>, ConfigError> {
         match lookup(ENV_BACKEND) {
-            Some(v) if !v.trim().is_empty() => Self::from_url(&v)
-                .map(Some)
-                .map_err(|e| ConfigError::Env { var: ENV_BACKEND, reason: e.to_string() }),
+            Some(v) if !v.trim().is_empty() => {
+                Self::from_url(&v).map(Some).map_err(|e| ConfigError::Env { var: ENV_BACKEND, reason: e.to_string() })
+            }
             _ => Ok(None),
         }
     }

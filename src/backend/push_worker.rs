@@ -49,7 +49,9 @@ impl PushWorker {
         }
         match self.thread.take().map(JoinHandle::join) {
             Some(Ok(result)) => result,
-            Some(Err(_)) => Err(ExporterError::Shutdown { exporter: self.name.clone(), reason: "worker panicked".into() }),
+            Some(Err(_)) => {
+                Err(ExporterError::Shutdown { exporter: self.name.clone(), reason: "worker panicked".into() })
+            }
             None => Ok(()),
         }
     }

@@ -34,7 +34,12 @@ impl FacadeRecorder {
         Self { registry }
     }
 
-    fn series<T>(&self, kind: MetricKind, key: &Key, pick: impl FnOnce(FamilyRef, &[(&str, &str)]) -> Option<Arc<T>>) -> Option<Arc<T>> {
+    fn series<T>(
+        &self,
+        kind: MetricKind,
+        key: &Key,
+        pick: impl FnOnce(FamilyRef, &[(&str, &str)]) -> Option<Arc<T>>,
+    ) -> Option<Arc<T>> {
         let family = self.registry.facade_family(kind, key.name())?;
         const N: usize = crate::instrument::MAX_LABEL_KEYS;
         let mut pairs = [("", ""); N];

@@ -7,11 +7,7 @@ use crate::registry::Event;
 /// [`super::MAX_LABEL_KEYS`] pairs. A declared family takes values in key order (undeclared
 /// keys are counted as not allowed); a facade family takes `k, v, k, v…` sorted by key, so
 /// label order never makes a different series.
-pub(crate) fn by_key<C, R>(
-    fam: &Family<C>,
-    pairs: &[(&str, &str)],
-    f: impl FnOnce(&Family<C>, &[&str]) -> R,
-) -> R
+pub(crate) fn by_key<C, R>(fam: &Family<C>, pairs: &[(&str, &str)], f: impl FnOnce(&Family<C>, &[&str]) -> R) -> R
 where
     C: crate::registry::family::Cell,
 {

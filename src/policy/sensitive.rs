@@ -66,15 +66,8 @@ pub enum SensitiveKind {
 
 impl SensitiveKind {
     /// Every kind, in detection order.
-    pub const ALL: [SensitiveKind; 7] = [
-        Self::Jwt,
-        Self::Bearer,
-        Self::Email,
-        Self::CardNumber,
-        Self::Uuid,
-        Self::ApiKey,
-        Self::IpAddress,
-    ];
+    pub const ALL: [SensitiveKind; 7] =
+        [Self::Jwt, Self::Bearer, Self::Email, Self::CardNumber, Self::Uuid, Self::ApiKey, Self::IpAddress];
 
     /// A short snake_case name, used as a self-metric label value.
     pub fn as_str(self) -> &'static str {
@@ -94,9 +87,8 @@ static EMAIL: Lazy<Regex> =
     Lazy::new(|| Regex::new(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}").unwrap());
 static JWT: Lazy<Regex> =
     Lazy::new(|| Regex::new(r"eyJ[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*").unwrap());
-static BEARER: Lazy<Regex> = Lazy::new(|| {
-    Regex::new(r"(?i)\b(?:bearer|basic|token|digest)\s+[A-Za-z0-9\-._~+/]{8,}=*").unwrap()
-});
+static BEARER: Lazy<Regex> =
+    Lazy::new(|| Regex::new(r"(?i)\b(?:bearer|basic|token|digest)\s+[A-Za-z0-9\-._~+/]{8,}=*").unwrap());
 static API_KEY_PREFIXED: Lazy<Regex> = Lazy::new(|| {
     Regex::new(concat!(
         r"\b(?:sk|pk|rk)_(?:live|test)_[A-Za-z0-9]{8,}|\bsk-[A-Za-z0-9_\-]{16,}",
@@ -108,9 +100,8 @@ static API_KEY_PREFIXED: Lazy<Regex> = Lazy::new(|| {
 });
 /// A long run from a key alphabet with letters and digits mixed: a generic secret.
 static API_KEY_GENERIC: Lazy<Regex> = Lazy::new(|| Regex::new(r"[A-Za-z0-9_\-+/=]{32,}").unwrap());
-static UUID: Lazy<Regex> = Lazy::new(|| {
-    Regex::new(r"(?i)\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b").unwrap()
-});
+static UUID: Lazy<Regex> =
+    Lazy::new(|| Regex::new(r"(?i)\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b").unwrap());
 static CARD_CANDIDATE: Lazy<Regex> = Lazy::new(|| Regex::new(r"\d(?:[ \-]?\d){12,18}").unwrap());
 static IPV4: Lazy<Regex> = Lazy::new(|| Regex::new(r"\b(?:\d{1,3}\.){3}\d{1,3}\b").unwrap());
 static IPV6_CANDIDATE: Lazy<Regex> =
@@ -164,7 +155,10 @@ impl SensitiveGuard {
             let k = k.to_ascii_lowercase();
             if k.contains('_') {
                 let joined = words.join("_");
-                joined == k || joined.starts_with(&format!("{k}_")) || joined.ends_with(&format!("_{k}")) || joined.contains(&format!("_{k}_"))
+                joined == k
+                    || joined.starts_with(&format!("{k}_"))
+                    || joined.ends_with(&format!("_{k}"))
+                    || joined.contains(&format!("_{k}_"))
             } else {
                 words.iter().any(|w| *w == k)
             }
@@ -226,7 +220,17 @@ pub fn luhn_valid(s: &str) -> bool {
         .iter()
         .rev()
         .enumerate()
-        .map(|(i, &d)| if i % 2 == 1 { if d * 2 > 9 { d * 2 - 9 } else { d * 2 } } else { d })
+        .map(|(i, &d)| {
+            if i % 2 == 1 {
+                if d * 2 > 9 {
+                    d * 2 - 9
+                } else {
+                    d * 2
+                }
+            } else {
+                d
+            }
+        })
         .sum();
     sum % 10 == 0
 }

@@ -253,9 +253,9 @@ impl<C: Cell> Family<C> {
                                     since: now,
                                 });
                                 let entries = &table.series;
-                                table.by_labels.insert_unique(lh, index, |&i| {
-                                    hash_parts(&[&*entries[i as usize].labels])
-                                });
+                                table
+                                    .by_labels
+                                    .insert_unique(lh, index, |&i| hash_parts(&[&*entries[i as usize].labels]));
                                 table.generation += 1;
                                 Target::Series(series)
                             }
@@ -336,9 +336,9 @@ impl<C: Cell> Family<C> {
         table.by_labels.clear();
         let entries = &table.series;
         for (i, e) in entries.iter().enumerate() {
-            table.by_labels.insert_unique(hash_parts(&[&*e.labels]), i as u32, |&j| {
-                hash_parts(&[&*entries[j as usize].labels])
-            });
+            table
+                .by_labels
+                .insert_unique(hash_parts(&[&*e.labels]), i as u32, |&j| hash_parts(&[&*entries[j as usize].labels]));
         }
         table.generation += 1;
         self.shared.total.fetch_sub(expired.len(), Ordering::Relaxed);

@@ -74,6 +74,9 @@ impl FamilyRef {
     }
 }
 
+/// Help and unit given by `describe_*!` for a facade name.
+pub(crate) type Description = (Arc<str>, Option<Unit>);
+
 #[derive(Default)]
 pub(crate) struct Families {
     /// By exposed base name; a `BTreeMap` so rendering order is stable.
@@ -87,7 +90,7 @@ pub(crate) struct Inner {
     pub(crate) families: RwLock<Families>,
     /// Facade names as written in the macro → family (or `None`: refused), for one lookup per call.
     pub(crate) facade: RwLock<HashMap<Box<str>, Option<FamilyRef>>>,
-    pub(crate) descriptions: Mutex<HashMap<Box<str>, (Arc<str>, Option<Unit>)>>,
+    pub(crate) descriptions: Mutex<HashMap<Box<str>, Description>>,
     pub(crate) prefix: Box<str>,
     /// Global labels, rendered once: `k="v",k2="v2"`.
     pub(crate) global_labels: Box<str>,

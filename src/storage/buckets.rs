@@ -103,9 +103,7 @@ impl Buckets {
     /// [`BucketsError::Parameter`] when `start <= 0`, `factor <= 1` or `count == 0`, and the errors of [`Self::new`].
     pub fn exponential(start: f64, factor: f64, count: usize) -> Result<Self, BucketsError> {
         if count == 0 || start.is_nan() || start <= 0.0 || factor.is_nan() || factor <= 1.0 {
-            return Err(BucketsError::Parameter(
-                "exponential buckets need start > 0, factor > 1 and count >= 1",
-            ));
+            return Err(BucketsError::Parameter("exponential buckets need start > 0, factor > 1 and count >= 1"));
         }
         if count > MAX_BUCKETS {
             return Err(BucketsError::TooMany { count });

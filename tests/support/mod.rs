@@ -38,10 +38,7 @@ pub fn python() -> Option<PathBuf> {
                 .stdin(Stdio::null())
                 .status();
         }
-        let ok = Command::new(&py)
-            .args(["-c", "import prometheus_client"])
-            .status()
-            .is_ok_and(|s| s.success());
+        let ok = Command::new(&py).args(["-c", "import prometheus_client"]).status().is_ok_and(|s| s.success());
         if ok {
             Some(py)
         } else {
