@@ -1,7 +1,6 @@
-use std::sync::Arc;
-
 use metrics::{CounterFn, GaugeFn, HistogramFn, Key, KeyName, Metadata, SharedString};
 
+use super::cache::Cached;
 use crate::instrument::values;
 use crate::registry::family::Series;
 use crate::registry::{Event, FamilyRef, MetricKind, Registry, Unit};
@@ -34,31 +33,36 @@ impl FacadeRecorder {
         Self { registry }
     }
 
-    fn series<T>(
-        &self,
-        kind: MetricKind,
-        key: &Key,
-        pick: impl FnOnce(FamilyRef, &[(&str, &str)]) -> Option<Arc<T>>,
-    ) -> Option<Arc<T>> {
-        let family = self.registry.facade_family(kind, key.name())?;
-        const N: usize = crate::instrument::MAX_LABEL_KEYS;
-        let mut pairs = [("", ""); N];
-        let mut n = 0;
-        let mut extra = Vec::new();
-        for l in key.labels() {
-            if n < N {
-                pairs[n] = (l.key(), l.value());
-                n += 1;
-            } else {
-                extra.push((l.key(), l.value()));
+    /// The series for `key`: the cache first, then the full path, whose result is cached.
+    #[inline]
+    fn cached(&self, kind: MetricKind, key: &Key) -> Cached {
+        let cache = &self.registry.inner.facade_cache;
+        if let Some(hit) = cache.get(key) {
+            if hit.kind() == kind {
+                return hit;
             }
+            self.registry.self_metrics().record(Event::TypeConflict);
+            return Cached::Counter(None);
         }
-        if extra.is_empty() {
-            pick(family, &pairs[..n])
-        } else {
-            extra.extend_from_slice(&pairs[..n]);
-            pick(family, &extra)
+        self.resolve(kind, key)
+    }
+
+    #[cold]
+    fn resolve(&self, kind: MetricKind, key: &Key) -> Cached {
+        if self.registry.inner.shared.disabled {
+            return Cached::Counter(None);
         }
+        let Some(family) = self.registry.facade_family(kind, key.name()) else {
+            return Cached::Counter(None);
+        };
+        let pairs: Vec<(&str, &str)> = key.labels().map(|l| (l.key(), l.value())).collect();
+        let resolved = match family {
+            FamilyRef::Counter(f) => Cached::Counter(values::by_key(&f, &pairs, |f, raw| f.get(raw))),
+            FamilyRef::Gauge(f) => Cached::Gauge(values::by_key(&f, &pairs, |f, raw| f.get(raw))),
+            FamilyRef::Histogram(f) => Cached::Histogram(values::by_key(&f, &pairs, |f, raw| f.get(raw))),
+        };
+        self.registry.inner.facade_cache.insert(key, resolved.clone());
+        resolved
     }
 }
 
@@ -83,27 +87,24 @@ impl metrics::Recorder for FacadeRecorder {
     }
 
     fn register_counter(&self, key: &Key, _: &Metadata<'_>) -> metrics::Counter {
-        self.series(MetricKind::Counter, key, |f, pairs| match f {
-            FamilyRef::Counter(fam) => values::by_key(&fam, pairs, |fam, raw| fam.get(raw)),
-            _ => None,
-        })
-        .map_or_else(metrics::Counter::noop, metrics::Counter::from_arc)
+        match self.cached(MetricKind::Counter, key) {
+            Cached::Counter(Some(s)) => metrics::Counter::from_arc(s),
+            _ => metrics::Counter::noop(),
+        }
     }
 
     fn register_gauge(&self, key: &Key, _: &Metadata<'_>) -> metrics::Gauge {
-        self.series(MetricKind::Gauge, key, |f, pairs| match f {
-            FamilyRef::Gauge(fam) => values::by_key(&fam, pairs, |fam, raw| fam.get(raw)),
-            _ => None,
-        })
-        .map_or_else(metrics::Gauge::noop, metrics::Gauge::from_arc)
+        match self.cached(MetricKind::Gauge, key) {
+            Cached::Gauge(Some(s)) => metrics::Gauge::from_arc(s),
+            _ => metrics::Gauge::noop(),
+        }
     }
 
     fn register_histogram(&self, key: &Key, _: &Metadata<'_>) -> metrics::Histogram {
-        self.series(MetricKind::Histogram, key, |f, pairs| match f {
-            FamilyRef::Histogram(fam) => values::by_key(&fam, pairs, |fam, raw| fam.get(raw)),
-            _ => None,
-        })
-        .map_or_else(metrics::Histogram::noop, metrics::Histogram::from_arc)
+        match self.cached(MetricKind::Histogram, key) {
+            Cached::Histogram(Some(s)) => metrics::Histogram::from_arc(s),
+            _ => metrics::Histogram::noop(),
+        }
     }
 }
 

@@ -138,6 +138,7 @@ impl RegistryBuilder {
     /// Builds the registry.
     pub fn build(self) -> Registry {
         let mut policy = self.policy;
+        let max_total = policy.max_series_total();
         policy.global_label_keys = self.global.iter().map(|(k, _)| k.clone()).collect();
         let mut rendered = String::new();
         write_label_pairs(&mut rendered, self.global.iter().map(|(k, v)| (k.as_str(), v.as_str())));
@@ -160,6 +161,7 @@ impl RegistryBuilder {
                 default_buckets: self.default_buckets.unwrap_or_default(),
                 buckets_by_prefix: self.buckets_by_prefix,
                 max_families: self.max_families.unwrap_or(DEFAULT_MAX_FAMILIES),
+                facade_cache: crate::facade::cache::FacadeCache::new(max_total.saturating_mul(2)),
             }),
         }
     }

@@ -99,6 +99,8 @@ pub(crate) struct Inner {
     pub(crate) default_buckets: Buckets,
     pub(crate) buckets_by_prefix: Vec<(String, Buckets)>,
     pub(crate) max_families: usize,
+    /// The facade's key → series cache.
+    pub(crate) facade_cache: crate::facade::cache::FacadeCache,
 }
 
 /// The registry every metric is recorded in. Clones share state.
@@ -155,6 +157,8 @@ impl Registry {
     /// Returns how many series expired.
     pub fn run_upkeep(&self) -> usize {
         let Some(idle) = self.inner.idle_timeout else { return 0 };
+        // The facade cache holds series too; it refills itself on the next calls.
+        self.inner.facade_cache.clear();
         let now = self.inner.shared.clock.now();
         self.inner.families.read().by_name.values().map(|f| f.expire(now, idle)).sum()
     }

@@ -1,20 +1,28 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use super::shard::{thread_index, SHARDS};
 use super::{atomic_f64_add, Buckets};
 
-/// A fixed-bucket histogram: one counter per bucket plus a sum. The total count is the sum of
-/// the buckets, so `_count` always equals the `+Inf` bucket. Memory is constant, whatever the
-/// number of observations and whether or not anyone reads them.
+/// One cache line of counters, so shards never share a line.
+#[repr(align(64))]
+#[derive(Debug, Default)]
+struct Line([AtomicU64; 8]);
+
+/// A fixed-bucket histogram: per bucket a counter, plus a sum, in one shard per core so that
+/// threads observing at once do not fight over cache lines. The count is the sum of the
+/// buckets, so `_count` always equals the `+Inf` bucket. Memory is fixed at creation, whatever
+/// the number of observations and whether or not anyone reads them.
 #[derive(Debug)]
 pub struct HistogramCell {
     bounds: Arc<[f64]>,
-    /// Non-cumulative counts; the last one is the `+Inf` bucket.
-    counts: Box<[AtomicU64]>,
-    sum: AtomicU64,
+    /// Shard `s` holds slots `s * stride ..`: the buckets (`+Inf` last), then the sum.
+    lines: Box<[Line]>,
+    stride: usize,
+    mask: usize,
 }
 
-/// A consistent-enough copy of a histogram for exporters that diff (StatsD, tests).
+/// A copy of a histogram for exporters that diff (StatsD, tests).
 #[derive(Debug, Clone, PartialEq)]
 pub struct HistogramSnapshot {
     /// Upper bounds, without `+Inf`.
@@ -36,19 +44,30 @@ impl HistogramCell {
     /// An empty histogram with the given layout.
     pub fn new(buckets: &Buckets) -> Self {
         let bounds = buckets.shared();
-        let counts = (0..=bounds.len()).map(|_| AtomicU64::new(0)).collect();
-        Self { bounds, counts, sum: AtomicU64::new(0) }
+        let slots = bounds.len() + 2;
+        let stride = slots.div_ceil(8) * 8;
+        let shards = *SHARDS;
+        let lines = (0..shards * stride / 8).map(|_| Line::default()).collect();
+        Self { bounds, lines, stride, mask: shards - 1 }
+    }
+
+    #[inline]
+    fn slot(&self, shard: usize, i: usize) -> Option<&AtomicU64> {
+        let j = shard * self.stride + i;
+        self.lines.get(j >> 3).map(|l| &l.0[j & 7])
     }
 
     /// Records one observation; the caller has refused non-finite values.
     #[inline]
     pub fn observe(&self, v: f64) {
+        let shard = if self.mask == 0 { 0 } else { thread_index() & self.mask };
         let idx = self.bucket_index(v);
-        // `idx <= bounds.len()` and `counts.len() == bounds.len() + 1`.
-        if let Some(c) = self.counts.get(idx) {
+        if let Some(c) = self.slot(shard, idx) {
             c.fetch_add(1, Ordering::Relaxed);
         }
-        atomic_f64_add(&self.sum, v);
+        if let Some(sum) = self.slot(shard, self.bounds.len() + 1) {
+            atomic_f64_add(sum, v);
+        }
     }
 
     #[inline]
@@ -66,6 +85,14 @@ impl HistogramCell {
         }
     }
 
+    fn shards(&self) -> usize {
+        self.mask + 1
+    }
+
+    fn bucket(&self, i: usize) -> u64 {
+        (0..self.shards()).filter_map(|s| self.slot(s, i)).map(|c| c.load(Ordering::Relaxed)).fold(0, u64::wrapping_add)
+    }
+
     /// The finite upper bounds.
     pub fn bounds(&self) -> &[f64] {
         &self.bounds
@@ -74,32 +101,34 @@ impl HistogramCell {
     /// Calls `f(upper_bound, cumulative_count)` for each bucket, `+Inf` last; returns the total.
     pub fn for_each_cumulative(&self, mut f: impl FnMut(f64, u64)) -> u64 {
         let mut acc = 0u64;
-        for (i, c) in self.counts.iter().enumerate() {
-            acc = acc.wrapping_add(c.load(Ordering::Relaxed));
-            let le = self.bounds.get(i).copied().unwrap_or(f64::INFINITY);
-            f(le, acc);
+        for i in 0..=self.bounds.len() {
+            acc = acc.wrapping_add(self.bucket(i));
+            f(self.bounds.get(i).copied().unwrap_or(f64::INFINITY), acc);
         }
         acc
     }
 
     /// Number of observations.
     pub fn count(&self) -> u64 {
-        self.counts.iter().map(|c| c.load(Ordering::Relaxed)).fold(0, u64::wrapping_add)
+        (0..=self.bounds.len()).map(|i| self.bucket(i)).fold(0, u64::wrapping_add)
     }
 
     /// Sum of observations.
     pub fn sum(&self) -> f64 {
-        f64::from_bits(self.sum.load(Ordering::Relaxed))
+        (0..self.shards())
+            .filter_map(|s| self.slot(s, self.bounds.len() + 1))
+            .map(|c| f64::from_bits(c.load(Ordering::Relaxed)))
+            .sum()
     }
 
     /// A copy of the current state.
     pub fn snapshot(&self) -> HistogramSnapshot {
-        let mut cumulative = Vec::with_capacity(self.counts.len());
+        let mut cumulative = Vec::with_capacity(self.bounds.len() + 1);
         self.for_each_cumulative(|_, c| cumulative.push(c));
         HistogramSnapshot { bounds: self.bounds.to_vec(), cumulative, sum: self.sum() }
     }
 
     pub(crate) fn fingerprint(&self) -> u64 {
-        self.count() ^ self.sum.load(Ordering::Relaxed).rotate_left(29)
+        self.count() ^ self.sum().to_bits().rotate_left(29)
     }
 }

@@ -7,6 +7,7 @@ mod buckets;
 mod counter_cell;
 mod gauge_cell;
 mod histogram_cell;
+mod shard;
 
 pub use buckets::{Buckets, BucketsError};
 pub use counter_cell::CounterCell;
