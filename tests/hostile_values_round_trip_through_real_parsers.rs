@@ -45,7 +45,8 @@ fn expected_value(v: &str) -> String {
 }
 
 fn expected_help(h: &str) -> String {
-    h.chars().filter(|c| *c == '\n' || !c.is_control()).collect()
+    let s: String = h.chars().filter(|c| *c == '\n' || !c.is_control()).collect();
+    s.trim().to_owned()
 }
 
 fn samples_of(parsed: &serde_json::Value, sample: &str, key: &str) -> BTreeMap<String, f64> {
@@ -72,7 +73,7 @@ fn help_of(parsed: &serde_json::Value, family: &str) -> String {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 16, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 48, failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
     fn every_exposition_parses_and_round_trips(

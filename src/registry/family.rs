@@ -60,20 +60,52 @@ pub(crate) fn hash_parts<S: AsRef<str>>(parts: &[S]) -> u64 {
     h.finish()
 }
 
+/// A raw key stored as one allocation: each part as a little-endian `u32` length and its bytes.
+fn encode_key(parts: &[&str]) -> Box<[u8]> {
+    let mut out = Vec::with_capacity(parts.iter().map(|p| p.len() + 4).sum());
+    for p in parts {
+        out.extend_from_slice(&(p.len() as u32).to_le_bytes());
+        out.extend_from_slice(p.as_bytes());
+    }
+    out.into_boxed_slice()
+}
+
+/// The parts of an encoded key.
+fn decode_key(mut key: &[u8]) -> impl Iterator<Item = &[u8]> {
+    std::iter::from_fn(move || {
+        let (len, rest) = key.split_first_chunk::<4>()?;
+        let (part, rest) = rest.split_at(u32::from_le_bytes(*len) as usize);
+        key = rest;
+        Some(part)
+    })
+}
+
 #[inline]
-fn parts_eq<A: AsRef<str>, B: AsRef<str>>(a: &[A], b: &[B]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.as_ref() == y.as_ref())
+fn key_eq(stored: &[u8], parts: &[&str]) -> bool {
+    let mut at = 0;
+    for p in parts {
+        let Some(len) = stored.get(at..at + 4) else { return false };
+        if len != (p.len() as u32).to_le_bytes() || stored.get(at + 4..at + 4 + p.len()) != Some(p.as_bytes()) {
+            return false;
+        }
+        at += 4 + p.len();
+    }
+    at == stored.len()
 }
 
-enum Target<C> {
-    Series(Arc<Series<C>>),
-    Dropped,
+fn hash_encoded(key: &[u8]) -> u64 {
+    let mut h = foldhash::fast::FixedState::with_seed(SEED).build_hasher();
+    for p in decode_key(key) {
+        h.write(p);
+        h.write_u8(0xff);
+    }
+    h.finish()
 }
 
+/// A raw key and what it resolved to (`None`: the policy dropped the measurement).
 struct RawEntry<C> {
-    hash: u64,
-    key: Box<[Box<str>]>,
-    target: Target<C>,
+    key: Box<[u8]>,
+    target: Option<Arc<Series<C>>>,
 }
 
 struct SeriesEntry<C> {
@@ -81,7 +113,12 @@ struct SeriesEntry<C> {
     series: Arc<Series<C>>,
     raw_refs: u32,
     fingerprint: u64,
-    since: Duration,
+    /// Clock reading (nanoseconds) when the fingerprint last changed.
+    since: u64,
+}
+
+fn nanos(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
 
 struct Table<C> {
@@ -128,11 +165,8 @@ impl<C: Cell> Family<C> {
         let hash = hash_parts(raw);
         {
             let table = self.table.read();
-            if let Some(e) = table.raw.find(hash, |e| e.hash == hash && parts_eq(&e.key, raw)) {
-                return match &e.target {
-                    Target::Series(s) => Some(f(s)),
-                    Target::Dropped => None,
-                };
+            if let Some(e) = table.raw.find(hash, |e| key_eq(&e.key, raw)) {
+                return e.target.as_deref().map(f);
             }
         }
         self.resolve(hash, raw, None).map(|s| f(&s))
@@ -146,11 +180,8 @@ impl<C: Cell> Family<C> {
         let hash = hash_parts(raw);
         {
             let table = self.table.read();
-            if let Some(e) = table.raw.find(hash, |e| e.hash == hash && parts_eq(&e.key, raw)) {
-                return match &e.target {
-                    Target::Series(s) => Some(Arc::clone(s)),
-                    Target::Dropped => None,
-                };
+            if let Some(e) = table.raw.find(hash, |e| key_eq(&e.key, raw)) {
+                return e.target.clone();
             }
         }
         self.resolve(hash, raw, None)
@@ -218,16 +249,13 @@ impl<C: Cell> Family<C> {
         let now = shared.clock.now();
         let mut table = self.table.write();
         let table = &mut *table;
-        if let Some(e) = table.raw.find(hash, |e| e.hash == hash && parts_eq(&e.key, raw)) {
-            return match &e.target {
-                Target::Series(s) => Some(Arc::clone(s)),
-                Target::Dropped => None,
-            };
+        if let Some(e) = table.raw.find(hash, |e| key_eq(&e.key, raw)) {
+            return e.target.clone();
         }
         let raw_limit = shared.policy.series_limit(metric).saturating_mul(2).max(16);
         let cache = table.raw.len() < raw_limit;
         let target = match final_pairs {
-            None => Target::Dropped,
+            None => None,
             Some(_) => {
                 let lh = hash_parts(&[labels.as_str()]);
                 let found = table.by_labels.find(lh, |&i| *table.series[i as usize].labels == *labels).copied();
@@ -235,7 +263,7 @@ impl<C: Cell> Family<C> {
                     Some(i) => {
                         let entry = &mut table.series[i as usize];
                         entry.raw_refs += u32::from(cache);
-                        Target::Series(Arc::clone(&entry.series))
+                        Some(Arc::clone(&entry.series))
                     }
                     None => {
                         let limit = shared.policy.series_limit(metric);
@@ -250,14 +278,14 @@ impl<C: Cell> Family<C> {
                                     series: Arc::clone(&series),
                                     raw_refs: u32::from(cache),
                                     fingerprint: 0,
-                                    since: now,
+                                    since: nanos(now),
                                 });
                                 let entries = &table.series;
                                 table
                                     .by_labels
                                     .insert_unique(lh, index, |&i| hash_parts(&[&*entries[i as usize].labels]));
                                 table.generation += 1;
-                                Target::Series(series)
+                                Some(series)
                             }
                             Err(which) => {
                                 let event = match which {
@@ -268,22 +296,18 @@ impl<C: Cell> Family<C> {
                                 let ov = table.overflow.get_or_insert_with(|| {
                                     Arc::new(Series { cell: (self.new_cell)(), desc: Arc::clone(&self.desc) })
                                 });
-                                Target::Series(Arc::clone(ov))
+                                Some(Arc::clone(ov))
                             }
                         }
                     }
                 }
             }
         };
-        let result = match &target {
-            Target::Series(s) => Some(Arc::clone(s)),
-            Target::Dropped => None,
-        };
         if cache {
-            let key: Box<[Box<str>]> = raw.iter().map(|s| Box::from(*s)).collect();
-            table.raw.insert_unique(hash, RawEntry { hash, key, target }, |e| e.hash);
+            let entry = RawEntry { key: encode_key(raw), target: target.clone() };
+            table.raw.insert_unique(hash, entry, |e| hash_encoded(&e.key));
         }
-        result
+        target
     }
 
     /// Calls `f(labels, cell)` for every series in a stable order (sorted by labels), then the
@@ -316,6 +340,7 @@ impl<C: Cell> Family<C> {
     pub(crate) fn expire(&self, now: Duration, idle: Duration) -> usize {
         let mut table = self.table.write();
         let table = &mut *table;
+        let (now, idle) = (nanos(now), nanos(idle));
         let mut expired = Vec::new();
         for (i, e) in table.series.iter_mut().enumerate() {
             let fp = e.series.cell.fingerprint();
@@ -331,7 +356,7 @@ impl<C: Cell> Family<C> {
         }
         for &i in expired.iter().rev() {
             let gone = table.series.swap_remove(i);
-            table.raw.retain(|r| !matches!(&r.target, Target::Series(s) if Arc::ptr_eq(s, &gone.series)));
+            table.raw.retain(|r| !r.target.as_ref().is_some_and(|s| Arc::ptr_eq(s, &gone.series)));
         }
         table.by_labels.clear();
         let entries = &table.series;

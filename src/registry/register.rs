@@ -60,10 +60,12 @@ impl MetricOpts {
     }
 }
 
-/// Help text keeps line feeds (escaped on output) but no other control character, and is
-/// capped at [`MAX_HELP_LEN`] bytes on a character boundary.
+/// Help text keeps line feeds (escaped on output) but no other control character, loses
+/// leading and trailing white space (parsers drop it), and is capped at [`MAX_HELP_LEN`] bytes
+/// on a character boundary.
 fn cap_help(help: &str) -> Arc<str> {
     let clean: String = help.chars().filter(|c| *c == '\n' || !c.is_control()).collect();
+    let clean = clean.trim();
     let mut cut = clean.len().min(MAX_HELP_LEN);
     while !clean.is_char_boundary(cut) {
         cut -= 1;
