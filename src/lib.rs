@@ -65,6 +65,6 @@ pub use instrument::{Counter, CounterFamily, Gauge, GaugeFamily, Histogram, Hist
 pub use policy::{Policy, SensitiveAction, SensitiveGuard, ValueAllowlist};
 pub use registry::{
     Clock, Descriptor, Event, ManualClock, MetricKind, MetricOpts, Registry, RegistryBuilder, SelfMetrics, Series,
-    SystemClock, Unit, DEFAULT_MAX_FAMILIES, SELF_PREFIX,
+    SystemClock, Unit, DEFAULT_MAX_FAMILIES, MAX_HELP_LEN, SELF_PREFIX,
 };
-pub use storage::{Buckets, BucketsError, CounterCell, GaugeCell, HistogramCell, HistogramSnapshot};
+pub use storage::{Buckets, BucketsError, CounterCell, GaugeCell, HistogramCell, HistogramSnapshot, MAX_BUCKETS};

@@ -171,6 +171,16 @@ impl Policy {
         self.max_series_total
     }
 
+    /// The cap on label values, in bytes.
+    pub fn max_label_value_len(&self) -> usize {
+        self.max_value_len
+    }
+
+    /// Whether invalid values are refused.
+    pub fn rejects_invalid_values(&self) -> bool {
+        self.reject_invalid_values
+    }
+
     /// The sensitive-data guard.
     pub fn sensitive_guard(&self) -> &SensitiveGuard {
         &self.sensitive

@@ -19,7 +19,7 @@ pub use builder::RegistryBuilder;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use descriptor::{Descriptor, MetricKind, Unit};
 pub use family::Series;
-pub use register::MetricOpts;
+pub use register::{MetricOpts, MAX_HELP_LEN};
 pub use self_metrics::{family_help as self_metrics_help, Event, SelfMetrics, SELF_PREFIX};
 
 use crate::policy::Policy;

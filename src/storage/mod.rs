@@ -9,7 +9,7 @@ mod gauge_cell;
 mod histogram_cell;
 mod shard;
 
-pub use buckets::{Buckets, BucketsError};
+pub use buckets::{Buckets, BucketsError, MAX_BUCKETS};
 pub use counter_cell::CounterCell;
 pub use gauge_cell::GaugeCell;
 pub use histogram_cell::{HistogramCell, HistogramSnapshot};
