@@ -17,7 +17,10 @@ fn describe_supplies_help_and_unit_before_or_after_first_use() {
         metrics::describe_counter!("late_total", "Described after first use.");
     });
     let om = m.render(Format::OpenMetrics);
-    assert!(om.contains("# HELP upload_bytes Upload sizes.\n# TYPE upload_bytes histogram\n# UNIT upload_bytes bytes\n"), "{om}");
+    assert!(
+        om.contains("# HELP upload_bytes Upload sizes.\n# TYPE upload_bytes histogram\n# UNIT upload_bytes bytes\n"),
+        "{om}"
+    );
     assert!(om.contains("# HELP late Described after first use.\n"), "{om}");
 }
 

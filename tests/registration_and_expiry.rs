@@ -154,3 +154,18 @@ fn histogram_memory_is_constant_however_many_observations() {
     assert_eq!(s.count(), 100_000);
     assert_eq!(s.cumulative.len(), Buckets::DEFAULT_BOUNDS.len() + 1);
 }
+
+#[test]
+fn a_sharded_counter_loses_nothing_across_threads() {
+    let r = Registry::default();
+    let c = r.register_counter(MetricOpts::new("hot", "h").sharded()).unwrap().with(&[]);
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            let c = c.clone();
+            s.spawn(move || (0..100_000).for_each(|_| c.inc()));
+        }
+    });
+    c.inc_by_f64(0.5);
+    assert_eq!(c.value(), 400_000.5);
+    assert!(r.render(Format::PrometheusText).contains("\nhot_total 400000.5\n"));
+}

@@ -1,25 +1,46 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::atomic_f64_add;
+use super::shard::{thread_index, SHARDS};
+use super::{atomic_f64_add, Line};
 
 /// A monotonic counter: an integer part (one `fetch_add`) and a float part (a CAS loop),
-/// so integer increments never pay for floating point.
+/// so integer increments never pay for floating point. A sharded counter spreads its integer
+/// part over one cache line per core, so threads adding at once do not contend.
 #[derive(Debug, Default)]
 pub struct CounterCell {
     int: AtomicU64,
     float: AtomicU64,
+    shards: Option<Box<Shards>>,
+}
+
+#[derive(Debug, Default)]
+struct Shards {
+    lines: [Line; 8],
+    mask: usize,
 }
 
 impl CounterCell {
     /// A counter at zero.
     pub const fn new() -> Self {
-        Self { int: AtomicU64::new(0), float: AtomicU64::new(0) }
+        Self { int: AtomicU64::new(0), float: AtomicU64::new(0), shards: None }
+    }
+
+    /// A counter at zero whose integer part is sharded per core (at most 8 shards).
+    pub fn sharded() -> Self {
+        let shards = *SHARDS;
+        if shards <= 1 {
+            return Self::new();
+        }
+        Self { shards: Some(Box::new(Shards { lines: Default::default(), mask: shards - 1 })), ..Self::new() }
     }
 
     /// Adds an integer amount.
     #[inline]
     pub fn add(&self, n: u64) {
-        self.int.fetch_add(n, Ordering::Relaxed);
+        match &self.shards {
+            None => self.int.fetch_add(n, Ordering::Relaxed),
+            Some(s) => s.lines[thread_index() & s.mask].0[0].fetch_add(n, Ordering::Relaxed),
+        };
     }
 
     /// Adds a float amount; the caller has checked that it is finite and `>= 0`.
@@ -30,12 +51,26 @@ impl CounterCell {
 
     /// Raises the counter to `n` if it is below (used by the `metrics` facade's `absolute`).
     pub fn raise_to(&self, n: u64) {
-        self.int.fetch_max(n, Ordering::Relaxed);
+        match &self.shards {
+            None => {
+                self.int.fetch_max(n, Ordering::Relaxed);
+            }
+            Some(_) => {
+                let now = self.int_value();
+                if n > now {
+                    self.int.fetch_add(n - now, Ordering::Relaxed);
+                }
+            }
+        }
     }
 
     /// The integer part.
     pub fn int_value(&self) -> u64 {
-        self.int.load(Ordering::Relaxed)
+        let base = self.int.load(Ordering::Relaxed);
+        match &self.shards {
+            None => base,
+            Some(s) => s.lines.iter().map(|l| l.0[0].load(Ordering::Relaxed)).fold(base, u64::wrapping_add),
+        }
     }
 
     /// The float part.

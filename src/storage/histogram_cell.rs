@@ -2,12 +2,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use super::shard::{thread_index, SHARDS};
-use super::{atomic_f64_add, Buckets};
-
-/// One cache line of counters, so shards never share a line.
-#[repr(align(64))]
-#[derive(Debug, Default)]
-struct Line([AtomicU64; 8]);
+use super::{atomic_f64_add, Buckets, Line};
 
 /// A fixed-bucket histogram: per bucket a counter, plus a sum, in one shard per core so that
 /// threads observing at once do not fight over cache lines. The count is the sum of the

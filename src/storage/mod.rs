@@ -16,6 +16,11 @@ pub use histogram_cell::{HistogramCell, HistogramSnapshot};
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+/// One cache line of counters, so shards never share a line.
+#[repr(align(64))]
+#[derive(Debug, Default)]
+pub(crate) struct Line(pub(crate) [AtomicU64; 8]);
+
 /// Adds `delta` to an `f64` stored as bits in an `AtomicU64`.
 #[inline]
 pub(crate) fn atomic_f64_add(cell: &AtomicU64, delta: f64) {
