@@ -85,8 +85,8 @@ fn main() {
         use prometheus_client::metrics::{counter::Counter, family::Family, histogram::Histogram};
         let mut reg = prometheus_client::registry::Registry::default();
         let pc: Family<[(&'static str, String); 1], Counter> = Family::default();
-        let ph: Family<[(&'static str, String); 1], Histogram, fn() -> Histogram> =
-            Family::new_with_constructor(|| Histogram::new(Buckets::DEFAULT_BOUNDS));
+        type HistFamily = Family<[(&'static str, String); 1], Histogram, fn() -> Histogram>;
+        let ph: HistFamily = Family::new_with_constructor(|| Histogram::new(Buckets::DEFAULT_BOUNDS));
         reg.register("counters", "Counters.", pc.clone());
         reg.register("latency", "Histograms.", ph.clone());
         for (i, k) in counters.iter().enumerate() {

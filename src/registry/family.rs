@@ -5,6 +5,7 @@
 //! policy maps to one label set share one series). Reads take a read lock; a miss runs the
 //! policy outside any lock, then takes the write lock once.
 
+use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -111,7 +112,11 @@ struct RawEntry<C> {
 struct SeriesEntry<C> {
     labels: Box<str>,
     series: Arc<Series<C>>,
-    raw_refs: u32,
+}
+
+/// What idle expiry remembers of a series between sweeps; kept only when expiry runs.
+#[derive(Clone, Copy)]
+struct Seen {
     fingerprint: u64,
     /// Clock reading (nanoseconds) when the fingerprint last changed.
     since: u64,
@@ -127,6 +132,8 @@ struct Table<C> {
     series: Vec<SeriesEntry<C>>,
     overflow: Option<Arc<Series<C>>>,
     generation: u64,
+    /// Parallel to `series`, filled by the first expiry sweep.
+    seen: Vec<Seen>,
 }
 
 /// One metric family: its descriptor and its series.
@@ -149,6 +156,7 @@ impl<C: Cell> Family<C> {
                 series: Vec::new(),
                 overflow: None,
                 generation: 0,
+                seen: Vec::new(),
             }),
             order: Mutex::new((u64::MAX, Vec::new())),
             new_cell,
@@ -246,7 +254,6 @@ impl<C: Cell> Family<C> {
         if let Some(pairs) = &final_pairs {
             write_label_pairs(&mut labels, pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         }
-        let now = shared.clock.now();
         let mut table = self.table.write();
         let table = &mut *table;
         if let Some(e) = table.raw.find(hash, |e| key_eq(&e.key, raw)) {
@@ -260,11 +267,7 @@ impl<C: Cell> Family<C> {
                 let lh = hash_parts(&[labels.as_str()]);
                 let found = table.by_labels.find(lh, |&i| *table.series[i as usize].labels == *labels).copied();
                 match found {
-                    Some(i) => {
-                        let entry = &mut table.series[i as usize];
-                        entry.raw_refs += u32::from(cache);
-                        Some(Arc::clone(&entry.series))
-                    }
+                    Some(i) => Some(Arc::clone(&table.series[i as usize].series)),
                     None => {
                         let limit = shared.policy.series_limit(metric);
                         let total = shared.total.load(Ordering::Relaxed);
@@ -273,13 +276,9 @@ impl<C: Cell> Family<C> {
                                 shared.total.fetch_add(1, Ordering::Relaxed);
                                 let series = Arc::new(Series { cell: (self.new_cell)(), desc: Arc::clone(&self.desc) });
                                 let index = table.series.len() as u32;
-                                table.series.push(SeriesEntry {
-                                    labels: labels.into_boxed_str(),
-                                    series: Arc::clone(&series),
-                                    raw_refs: u32::from(cache),
-                                    fingerprint: 0,
-                                    since: nanos(now),
-                                });
+                                table
+                                    .series
+                                    .push(SeriesEntry { labels: labels.into_boxed_str(), series: Arc::clone(&series) });
                                 let entries = &table.series;
                                 table
                                     .by_labels
@@ -341,13 +340,25 @@ impl<C: Cell> Family<C> {
         let mut table = self.table.write();
         let table = &mut *table;
         let (now, idle) = (nanos(now), nanos(idle));
+        // References the raw cache holds; any beyond them and the series' own is a handle.
+        let mut cached: HashMap<*const Series<C>, usize> = HashMap::new();
+        for r in table.raw.iter() {
+            if let Some(s) = &r.target {
+                *cached.entry(Arc::as_ptr(s)).or_default() += 1;
+            }
+        }
         let mut expired = Vec::new();
-        for (i, e) in table.series.iter_mut().enumerate() {
-            let fp = e.series.cell.fingerprint();
-            if fp != e.fingerprint {
-                e.fingerprint = fp;
-                e.since = now;
-            } else if now.saturating_sub(e.since) >= idle && Arc::strong_count(&e.series) == 1 + e.raw_refs as usize {
+        for (i, e) in table.series.iter().enumerate() {
+            let fingerprint = e.series.cell.fingerprint();
+            let Some(seen) = table.seen.get_mut(i) else {
+                table.seen.push(Seen { fingerprint, since: now });
+                continue;
+            };
+            if fingerprint != seen.fingerprint {
+                *seen = Seen { fingerprint, since: now };
+            } else if now.saturating_sub(seen.since) >= idle
+                && Arc::strong_count(&e.series) == 1 + cached.get(&Arc::as_ptr(&e.series)).copied().unwrap_or(0)
+            {
                 expired.push(i);
             }
         }
@@ -356,6 +367,7 @@ impl<C: Cell> Family<C> {
         }
         for &i in expired.iter().rev() {
             let gone = table.series.swap_remove(i);
+            table.seen.swap_remove(i);
             table.raw.retain(|r| !r.target.as_ref().is_some_and(|s| Arc::ptr_eq(s, &gone.series)));
         }
         table.by_labels.clear();
