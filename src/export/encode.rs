@@ -122,9 +122,11 @@ impl Writer<'_> {
                 self.out.push('\n');
             }),
             FamilyRef::Histogram(f) => f.for_each(|labels, cell| {
-                let mut le = ryu::Buffer::new();
-                let count = cell.for_each_cumulative(|bound, cumulative| {
-                    let text = if bound.is_infinite() { "+Inf" } else { le.format_finite(bound) };
+                let le = desc.buckets.as_ref().map(|b| b.le_labels()).unwrap_or_default();
+                let mut i = 0;
+                let count = cell.for_each_cumulative(|_, cumulative| {
+                    let text = le.get(i).map_or("+Inf", |s| s);
+                    i += 1;
                     self.series(name, "_bucket", labels, Some(("le", text)));
                     write_u64(self.out, cumulative);
                     self.out.push('\n');

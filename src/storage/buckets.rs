@@ -46,9 +46,22 @@ pub enum BucketsError {
 /// assert_eq!(Buckets::prometheus_default().bounds().len(), 11);
 /// assert!(Buckets::new([2.0, 1.0]).is_err());
 /// ```
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Buckets {
     bounds: Arc<[f64]>,
+    /// Each bound as the `le` label renders it, `+Inf` last; formatted once per layout.
+    le: Arc<[Box<str>]>,
+}
+
+impl PartialEq for Buckets {
+    fn eq(&self, other: &Self) -> bool {
+        self.bounds == other.bounds
+    }
+}
+
+fn le_labels(bounds: &[f64]) -> Arc<[Box<str>]> {
+    let mut buf = ryu::Buffer::new();
+    bounds.iter().map(|b| Box::from(buf.format_finite(*b))).chain([Box::from("+Inf")]).collect()
 }
 
 impl Buckets {
@@ -75,12 +88,12 @@ impl Buckets {
                 return Err(BucketsError::NotIncreasing { index, value });
             }
         }
-        Ok(Self { bounds: bounds.into() })
+        Ok(Self { le: le_labels(&bounds), bounds: bounds.into() })
     }
 
     /// Prometheus' default layout, [`Self::DEFAULT_BOUNDS`].
     pub fn prometheus_default() -> Self {
-        Self { bounds: Arc::new(Self::DEFAULT_BOUNDS) }
+        Self { bounds: Arc::new(Self::DEFAULT_BOUNDS), le: le_labels(&Self::DEFAULT_BOUNDS) }
     }
 
     /// `count` bounds: `start`, `start + width`, …
@@ -114,6 +127,11 @@ impl Buckets {
     /// The finite upper bounds, increasing.
     pub fn bounds(&self) -> &[f64] {
         &self.bounds
+    }
+
+    /// The `le` label values, `+Inf` last.
+    pub(crate) fn le_labels(&self) -> &[Box<str>] {
+        &self.le
     }
 
     pub(crate) fn shared(&self) -> Arc<[f64]> {
