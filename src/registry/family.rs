@@ -244,6 +244,8 @@ impl<C: Cell> Family<C> {
         let metric = &*self.desc.policy_name;
         let mut report = |event: Event, key: &str| {
             shared.events.record(event);
+            // Never the value: it may be the very secret the policy kept out.
+            tracing::debug!(metric, key, family = event.family(), reason = event.reason(), "label policy event");
             if let Some(errs) = errors.as_deref_mut() {
                 errs.push(policy_error(metric, event, key));
             }

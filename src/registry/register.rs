@@ -241,6 +241,7 @@ impl Registry {
         let clean = sanitize_name(name);
         if clean != name {
             events.record(Event::NameSanitized);
+            tracing::debug!(name = %clean, "facade metric name rewritten into the Prometheus grammar");
         }
         let (help, unit) = self.inner.descriptions.lock().get(name).cloned().unwrap_or_else(|| (Arc::from(""), None));
         let mut opts = MetricOpts::new(clean, help.to_string());
@@ -253,6 +254,7 @@ impl Registry {
                 self.inner.families.read().by_name.get(base.as_str()).filter(|f| f.desc().kind == kind).cloned()
             }
             Err(RegistrationError::Conflict { what: "type", .. } | RegistrationError::NameClash { .. }) => {
+                tracing::warn!(name = %opts.name, kind = kind.as_str(), "facade metric used with a second type; these calls record nothing");
                 events.record(Event::TypeConflict);
                 None
             }
