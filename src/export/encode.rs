@@ -159,7 +159,7 @@ impl Writer<'_> {
             write_u64(self.out, count);
             self.out.push('\n');
         });
-        let series = concat!("codomyrmex_metrics_", "series");
+        let series = "codomyrmex_metrics_series";
         self.meta(series, MetricKind::Gauge, "Series held by the registry, overflow series not included.", None);
         self.series(series, "", "", None);
         write_u64(self.out, registry.series_count() as u64);

@@ -3,6 +3,8 @@
 
 /// Label of the overflow series: `{codomyrmex_overflow="true"}`.
 pub const OVERFLOW_LABEL: &str = "codomyrmex_overflow";
+/// The overflow series' label set as rendered.
+pub const OVERFLOW_LABELS: &str = "codomyrmex_overflow=\"true\"";
 
 /// Default series per metric.
 pub const DEFAULT_MAX_SERIES_PER_METRIC: usize = 2000;
@@ -32,6 +34,11 @@ pub fn admit(in_metric: usize, metric_limit: usize, in_total: usize, total_limit
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_rendered_label_names_the_label() {
+        assert_eq!(OVERFLOW_LABELS, format!("{OVERFLOW_LABEL}=\"true\""));
+    }
 
     #[test]
     fn metric_limit_is_checked_first() {

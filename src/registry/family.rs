@@ -18,7 +18,7 @@ use super::descriptor::Descriptor;
 use super::{Event, Shared};
 use crate::error::PolicyError;
 use crate::export::escape::write_label_pairs;
-use crate::policy::{cardinality, Overflow, OVERFLOW_LABEL};
+use crate::policy::cardinality::{self, Overflow, OVERFLOW_LABELS};
 
 /// A cell plus what a handle needs to report refused values.
 #[derive(Debug)]
@@ -385,10 +385,6 @@ impl<C: Cell> Family<C> {
         expired.len()
     }
 }
-
-/// The rendered label set of every overflow series.
-pub(crate) const OVERFLOW_LABELS: &str = concat!("codomyrmex_overflow", "=\"true\"");
-const _: () = assert!(OVERFLOW_LABEL.len() == "codomyrmex_overflow".len());
 
 fn policy_error(metric: &str, event: Event, key: &str) -> PolicyError {
     let metric = metric.to_owned();
