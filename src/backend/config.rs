@@ -59,6 +59,9 @@ pub enum Backend {
     Custom(Exporter),
     /// Several backends fed by the same registry.
     Multi(Vec<Backend>),
+    /// The built-in Prometheus scrape endpoint (feature `prometheus`).
+    #[cfg(feature = "prometheus")]
+    Prometheus(crate::backend::prometheus::PrometheusConfig),
 }
 
 impl Backend {

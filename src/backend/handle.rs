@@ -154,6 +154,11 @@ impl Metrics {
         match backend {
             Backend::InMemory | Backend::Noop => Ok(()),
             Backend::Multi(all) => all.into_iter().try_for_each(|b| self.start(b)),
+            #[cfg(feature = "prometheus")]
+            Backend::Prometheus(config) => {
+                let exporter = crate::backend::prometheus::PrometheusExporter::new(config);
+                self.start(Backend::Custom(Exporter::Pull(Box::new(exporter))))
+            }
             Backend::Custom(Exporter::Pull(mut e)) => {
                 e.start(self.inner.registry.clone())
                     .map_err(|source| ConfigError::Exporter { name: e.name().to_owned(), source: Box::new(source) })?;

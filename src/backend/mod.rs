@@ -2,10 +2,18 @@
 
 mod config;
 mod handle;
+#[cfg(feature = "prometheus")]
+pub mod prometheus;
 mod push_worker;
+#[cfg_attr(not(feature = "_http-server"), allow(dead_code))]
+pub(crate) mod secret_file;
 
 pub use config::{
     Backend, ACCEPTED_SCHEMES, ENV_BACKEND, ENV_GLOBAL_LABELS, ENV_MAX_SERIES_PER_METRIC, ENV_MAX_SERIES_TOTAL,
     ENV_PREFIX,
 };
 pub use handle::{get_metrics, Metrics, MetricsBuilder};
+
+#[cfg(feature = "prometheus")]
+pub use prometheus::{PrometheusBuilder, PrometheusConfig, PrometheusExporter, ScrapeHandler};
+pub use secret_file::SecretFilePolicy;

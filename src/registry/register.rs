@@ -96,7 +96,8 @@ fn sample_names(kind: MetricKind, name: &str) -> Vec<String> {
 impl Registry {
     /// Exposed base name: prefix, unit suffix, and `_total` removed for counters.
     fn exposed_name(&self, name: &str, kind: MetricKind, unit: Option<&Unit>) -> String {
-        let mut base = format!("{}{}", self.inner.prefix, name);
+        let prefix = if name.starts_with(validate::RESERVED_PREFIX) { "" } else { &*self.inner.prefix };
+        let mut base = format!("{prefix}{name}");
         if kind == MetricKind::Counter {
             if let Some(stripped) = base.strip_suffix("_total") {
                 base.truncate(stripped.len());
@@ -118,11 +119,31 @@ impl Registry {
         opts: MetricOpts,
         keys: Option<Vec<String>>,
     ) -> Result<FamilyRef, RegistrationError> {
+        self.register_family_inner(kind, opts, keys, false)
+    }
+
+    /// A histogram under the reserved prefix, for the crate's own exporters (scrape durations).
+    #[cfg_attr(not(feature = "_http-server"), allow(dead_code))]
+    pub(crate) fn internal_histogram(&self, name: &str, help: &str, buckets: Buckets) -> crate::Histogram {
+        let opts = MetricOpts::new(name, help).buckets(buckets);
+        match self.register_family_inner(MetricKind::Histogram, opts, Some(Vec::new()), true) {
+            Ok(FamilyRef::Histogram(fam)) => crate::Histogram { inner: fam.get(&[]) },
+            _ => crate::Histogram::noop(),
+        }
+    }
+
+    fn register_family_inner(
+        &self,
+        kind: MetricKind,
+        opts: MetricOpts,
+        keys: Option<Vec<String>>,
+        internal: bool,
+    ) -> Result<FamilyRef, RegistrationError> {
         let name = opts.name;
         if !validate::is_valid_metric_name(&name) {
             return Err(RegistrationError::InvalidName { name });
         }
-        if name.starts_with(validate::RESERVED_PREFIX) {
+        if name.starts_with(validate::RESERVED_PREFIX) && !internal {
             return Err(RegistrationError::ReservedName { name });
         }
         if let Some(keys) = &keys {

@@ -64,6 +64,17 @@ events! {
     NameSanitized => ("registrations_refused", "name_sanitized"),
     TypeConflict => ("registrations_refused", "type_conflict"),
     RegistryFull => ("registrations_refused", "registry_full"),
+    ScrapeServed => ("scrapes", "served"),
+    ScrapeUnauthorized => ("scrapes", "unauthorized"),
+    ScrapeForbidden => ("scrapes", "forbidden"),
+    ScrapeRateLimited => ("scrapes", "rate_limited"),
+    ScrapeOverloaded => ("scrapes", "overloaded"),
+    ScrapeConnectionLimit => ("scrapes", "connection_limit"),
+    ScrapeNotFound => ("scrapes", "not_found"),
+    ScrapeMethodNotAllowed => ("scrapes", "method_not_allowed"),
+    ScrapeTimeout => ("scrapes", "timeout"),
+    ScrapeTlsHandshake => ("scrapes", "tls_handshake_failed"),
+    ScrapeClientName => ("scrapes", "client_name_refused"),
 }
 
 /// Help text of each self-metric family.
@@ -76,6 +87,7 @@ pub fn family_help(family: &str) -> &'static str {
         "series_dropped" => "Series dropped or expired, by reason.",
         "values_rejected" => "Recorded values refused (negative or non-finite), by reason.",
         "registrations_refused" => "Metric registrations through the facade refused or rewritten, by reason.",
+        "scrapes" => "Scrape requests and connections of the Prometheus endpoint: served, or why refused.",
         _ => "codomyrmex-metrics self-metric.",
     }
 }

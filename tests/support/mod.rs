@@ -3,6 +3,8 @@
 //! Outside CI a missing peer skips the check with a note; under `CI=true` it fails the test.
 #![allow(dead_code)]
 
+pub mod http;
+
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};

@@ -1,0 +1,96 @@
+//! Who may ask, and how often: the IP/CIDR allowlist (403), rate limits per client and in
+//! total (429 with `Retry-After`), and requests in flight (503). Every bound has a default.
+
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use governor::clock::{Clock, DefaultClock};
+use governor::state::keyed::DefaultKeyedStateStore;
+use governor::state::{InMemoryState, NotKeyed};
+use governor::{Quota, RateLimiter};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use super::config::{RateLimit, Settings};
+
+/// Client addresses tracked by the per-client limiter before stale ones are dropped.
+const MAX_TRACKED_CLIENTS: usize = 10_000;
+
+/// Why a request was refused before it reached the handler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    /// Not in the allowlist: 403.
+    Forbidden,
+    /// Over a rate limit: 429, retry after this many seconds.
+    RateLimited(u64),
+}
+
+pub(crate) struct Access {
+    settings: Arc<Settings>,
+    clients: RateLimiter<IpAddr, DefaultKeyedStateStore<IpAddr>, DefaultClock>,
+    global: RateLimiter<NotKeyed, InMemoryState, DefaultClock>,
+    in_flight: Arc<Semaphore>,
+}
+
+fn quota(r: RateLimit) -> Quota {
+    let per_second = NonZeroU32::new(r.per_second).unwrap_or(NonZeroU32::MIN);
+    let burst = NonZeroU32::new(r.burst).unwrap_or(NonZeroU32::MIN);
+    Quota::per_second(per_second).allow_burst(burst)
+}
+
+impl Access {
+    pub(crate) fn new(settings: Arc<Settings>) -> Self {
+        Self {
+            clients: RateLimiter::keyed(quota(settings.client_rate)),
+            global: RateLimiter::direct(quota(settings.global_rate)),
+            in_flight: Arc::new(Semaphore::new(settings.max_in_flight)),
+            settings,
+        }
+    }
+
+    /// Checks the allowlist, then the per-client limit, then the global one.
+    pub(crate) fn admit(&self, peer: Option<IpAddr>) -> Result<(), Refusal> {
+        if !self.settings.allow.is_empty() {
+            let allowed = peer.is_some_and(|ip| {
+                let ip = canonical(ip);
+                self.settings.allow.iter().any(|net| net.contains(&ip))
+            });
+            if !allowed {
+                return Err(Refusal::Forbidden);
+            }
+        }
+        if let Some(ip) = peer {
+            if self.clients.len() >= MAX_TRACKED_CLIENTS {
+                self.clients.retain_recent();
+            }
+            if self.clients.len() >= MAX_TRACKED_CLIENTS {
+                // Still full of live clients: refuse new ones rather than grow without bound.
+                return Err(Refusal::RateLimited(1));
+            }
+            if let Err(not_until) = self.clients.check_key(&canonical(ip)) {
+                return Err(Refusal::RateLimited(retry_after(not_until.wait_time_from(DefaultClock::default().now()))));
+            }
+        }
+        if let Err(not_until) = self.global.check() {
+            return Err(Refusal::RateLimited(retry_after(not_until.wait_time_from(DefaultClock::default().now()))));
+        }
+        Ok(())
+    }
+
+    /// A slot for one request, or `None` when the in-flight limit is reached.
+    pub(crate) fn begin(&self) -> Option<OwnedSemaphorePermit> {
+        Arc::clone(&self.in_flight).try_acquire_owned().ok()
+    }
+}
+
+/// An IPv4 address mapped into IPv6 counts as the IPv4 address.
+fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    }
+}
+
+fn retry_after(wait: std::time::Duration) -> u64 {
+    wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
+}

@@ -1,0 +1,405 @@
+//! Scrape-endpoint settings: secure by default, validated when built.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::Path;
+#[cfg(feature = "tls")]
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ipnet::IpNet;
+
+use crate::backend::secret_file::{read_secret_string, SecretFilePolicy};
+use crate::error::ConfigError;
+
+/// The default port (the OpenTelemetry Prometheus exporter's).
+pub const DEFAULT_PORT: u16 = 9464;
+
+/// How a Basic-auth password is given.
+#[derive(Clone)]
+pub(crate) enum Password {
+    /// A bcrypt hash, as Prometheus' web config takes.
+    Bcrypt(String),
+    /// A plain password, compared in constant time.
+    Plain(Vec<u8>),
+}
+
+impl std::fmt::Debug for Password {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Bcrypt(_) => "Bcrypt(..)",
+            Self::Plain(_) => "Plain(..)",
+        })
+    }
+}
+
+/// Rate limits: sustained requests per second and burst, per client address and in total.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RateLimit {
+    /// Requests per second, sustained.
+    pub per_second: u32,
+    /// Requests allowed at once above the sustained rate.
+    pub burst: u32,
+}
+
+/// TLS settings for the endpoint.
+#[cfg(feature = "tls")]
+#[derive(Debug, Clone)]
+pub struct TlsSettings {
+    pub(crate) cert: PathBuf,
+    pub(crate) key: PathBuf,
+    pub(crate) client_ca: Option<PathBuf>,
+    pub(crate) allowed_client_names: Vec<String>,
+}
+
+/// Where the server listens.
+#[derive(Debug)]
+pub(crate) enum Listen {
+    Addr(SocketAddr),
+    Listener(std::net::TcpListener),
+}
+
+/// Validated scrape-endpoint settings. Build with [`PrometheusConfig::builder`].
+#[derive(Debug)]
+pub struct PrometheusConfig {
+    pub(crate) listen: Listen,
+    pub(crate) settings: Arc<Settings>,
+}
+
+/// Everything but the listener, shared by the connection tasks.
+#[derive(Debug)]
+pub(crate) struct Settings {
+    pub(crate) path: String,
+    pub(crate) health_path: Option<String>,
+    pub(crate) basic: Vec<(String, Password)>,
+    pub(crate) bearer: Vec<Vec<u8>>,
+    pub(crate) allow: Vec<IpNet>,
+    pub(crate) client_rate: RateLimit,
+    pub(crate) global_rate: RateLimit,
+    pub(crate) max_connections: usize,
+    pub(crate) max_in_flight: usize,
+    pub(crate) header_timeout: Duration,
+    pub(crate) request_timeout: Duration,
+    pub(crate) max_header_bytes: usize,
+    #[cfg(feature = "tls")]
+    pub(crate) tls: Option<TlsSettings>,
+    pub(crate) secret_files: SecretFilePolicy,
+}
+
+impl Settings {
+    pub(crate) fn has_auth(&self) -> bool {
+        !self.basic.is_empty() || !self.bearer.is_empty()
+    }
+
+    pub(crate) fn has_tls(&self) -> bool {
+        #[cfg(feature = "tls")]
+        return self.tls.is_some();
+        #[cfg(not(feature = "tls"))]
+        false
+    }
+}
+
+/// Builds a [`PrometheusConfig`]. Defaults: `127.0.0.1:9464`, path `/metrics`, no auth,
+/// 64 connections, 8 requests in flight, 10 requests/s per client (burst 20), 100/s in total
+/// (burst 200), 5 s to read headers, 10 s per request, 8 KiB of headers.
+///
+/// ```
+/// use codomyrmex_metrics::PrometheusConfig;
+/// let config = PrometheusConfig::builder().listen("127.0.0.1:0".parse().unwrap()).build().unwrap();
+/// # let _ = config;
+/// // A public address needs auth or TLS, or an explicit opt-out:
+/// let err = PrometheusConfig::builder().listen("0.0.0.0:9464".parse().unwrap()).build().unwrap_err();
+/// assert!(err.to_string().contains("allow_unauthenticated_public_bind"));
+/// ```
+#[derive(Debug)]
+pub struct PrometheusBuilder {
+    listen: Listen,
+    settings: Settings,
+    allow_public: bool,
+    #[cfg(feature = "tls")]
+    tls: Option<TlsSettings>,
+}
+
+impl Default for PrometheusBuilder {
+    fn default() -> Self {
+        Self {
+            listen: Listen::Addr(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), DEFAULT_PORT)),
+            settings: Settings {
+                path: "/metrics".into(),
+                health_path: None,
+                basic: Vec::new(),
+                bearer: Vec::new(),
+                allow: Vec::new(),
+                client_rate: RateLimit { per_second: 10, burst: 20 },
+                global_rate: RateLimit { per_second: 100, burst: 200 },
+                max_connections: 64,
+                max_in_flight: 8,
+                header_timeout: Duration::from_secs(5),
+                request_timeout: Duration::from_secs(10),
+                max_header_bytes: 8 * 1024,
+                #[cfg(feature = "tls")]
+                tls: None,
+                secret_files: SecretFilePolicy::Refuse,
+            },
+            allow_public: false,
+            #[cfg(feature = "tls")]
+            tls: None,
+        }
+    }
+}
+
+impl PrometheusConfig {
+    /// A builder with the secure defaults.
+    pub fn builder() -> PrometheusBuilder {
+        PrometheusBuilder::default()
+    }
+
+    /// The address the server will bind (or has bound, for a passed-in listener).
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        match &self.listen {
+            Listen::Addr(a) => Some(*a),
+            Listen::Listener(l) => l.local_addr().ok(),
+        }
+    }
+}
+
+fn invalid(setting: &'static str, reason: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid { setting, reason: reason.into() }
+}
+
+impl PrometheusBuilder {
+    /// The address to bind [127.0.0.1:9464].
+    #[must_use]
+    pub fn listen(mut self, addr: SocketAddr) -> Self {
+        self.listen = Listen::Addr(addr);
+        self
+    }
+
+    /// Serves on a listener bound already (tests bind port 0 and pass it in).
+    #[must_use]
+    pub fn listener(mut self, listener: std::net::TcpListener) -> Self {
+        self.listen = Listen::Listener(listener);
+        self
+    }
+
+    /// The metrics path [/metrics].
+    ///
+    /// # Errors
+    /// When it does not start with `/`.
+    pub fn path(mut self, path: &str) -> Result<Self, ConfigError> {
+        if !path.starts_with('/') || path.len() > 256 {
+            return Err(invalid("path", "the metrics path must start with `/` (at most 256 bytes)"));
+        }
+        self.settings.path = path.to_owned();
+        Ok(self)
+    }
+
+    /// An unauthenticated health path that answers `200 ok` [off].
+    ///
+    /// # Errors
+    /// When it does not start with `/` or equals the metrics path.
+    pub fn health_path(mut self, path: &str) -> Result<Self, ConfigError> {
+        if !path.starts_with('/') || path == self.settings.path {
+            return Err(invalid("health_path", "the health path must start with `/` and differ from the metrics path"));
+        }
+        self.settings.health_path = Some(path.to_owned());
+        Ok(self)
+    }
+
+    /// Adds a Basic-auth user. `password` is a bcrypt hash (`$2a$`, `$2b$`, `$2y$`, as in
+    /// Prometheus' web config) or, if it is not one, a plain password.
+    ///
+    /// # Errors
+    /// When the user name is empty or has a `:`.
+    pub fn basic_auth(mut self, user: &str, password: &str) -> Result<Self, ConfigError> {
+        if user.is_empty() || user.contains(':') {
+            return Err(invalid("basic_auth", "user names are non-empty and have no `:`"));
+        }
+        let secret = if ["$2a$", "$2b$", "$2y$"].iter().any(|p| password.starts_with(p)) {
+            Password::Bcrypt(password.to_owned())
+        } else {
+            Password::Plain(password.as_bytes().to_vec())
+        };
+        self.settings.basic.push((user.to_owned(), secret));
+        Ok(self)
+    }
+
+    /// Adds Basic-auth users from a file of `user:password-or-bcrypt-hash` lines (`#` comments).
+    ///
+    /// # Errors
+    /// The file is unreadable, readable by group or others (see [`Self::secret_file_policy`]),
+    /// or has a malformed line (its number is reported, never its content).
+    pub fn basic_auth_file(mut self, path: &Path) -> Result<Self, ConfigError> {
+        let text = read_secret_string(path, "basic_auth_file", self.settings.secret_files)?;
+        for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty() && !l.starts_with('#')) {
+            let (user, pass) = line.split_once(':').ok_or_else(|| {
+                invalid("basic_auth_file", format!("line {} of {} is not user:password", n + 1, path.display()))
+            })?;
+            self = self.basic_auth(user.trim(), pass.trim())?;
+        }
+        Ok(self)
+    }
+
+    /// Accepts `Authorization: Bearer TOKEN`.
+    ///
+    /// # Errors
+    /// When the token is shorter than 16 bytes or has white space.
+    pub fn bearer_token(mut self, token: &str) -> Result<Self, ConfigError> {
+        if token.len() < 16 || token.chars().any(char::is_whitespace) {
+            return Err(invalid("bearer_token", "tokens are at least 16 bytes, without white space"));
+        }
+        self.settings.bearer.push(token.as_bytes().to_vec());
+        Ok(self)
+    }
+
+    /// Accepts the bearer token in a file.
+    ///
+    /// # Errors
+    /// As [`Self::bearer_token`], and the file checks of [`Self::basic_auth_file`].
+    pub fn bearer_token_file(self, path: &Path) -> Result<Self, ConfigError> {
+        let token = read_secret_string(path, "bearer_token_file", self.settings.secret_files)?;
+        self.bearer_token(token.trim())
+    }
+
+    /// Only these addresses or networks may connect; others get 403 [everyone].
+    ///
+    /// # Errors
+    /// When an entry is neither an address nor a CIDR network.
+    pub fn allow_cidrs<I: IntoIterator<Item = S>, S: AsRef<str>>(mut self, cidrs: I) -> Result<Self, ConfigError> {
+        for c in cidrs {
+            let c = c.as_ref().trim();
+            let net = c
+                .parse::<IpNet>()
+                .or_else(|_| c.parse::<IpAddr>().map(IpNet::from))
+                .map_err(|_| invalid("allow_cidrs", format!("{c:?} is not an address or CIDR network")))?;
+            self.settings.allow.push(net);
+        }
+        Ok(self)
+    }
+
+    /// Requests per second and burst for each client address [10, 20].
+    #[must_use]
+    pub fn client_rate_limit(mut self, per_second: u32, burst: u32) -> Self {
+        self.settings.client_rate = RateLimit { per_second: per_second.max(1), burst: burst.max(1) };
+        self
+    }
+
+    /// Requests per second and burst in total [100, 200].
+    #[must_use]
+    pub fn global_rate_limit(mut self, per_second: u32, burst: u32) -> Self {
+        self.settings.global_rate = RateLimit { per_second: per_second.max(1), burst: burst.max(1) };
+        self
+    }
+
+    /// Open connections; past it, new ones get 503 and are closed [64].
+    #[must_use]
+    pub fn max_connections(mut self, n: usize) -> Self {
+        self.settings.max_connections = n.max(1);
+        self
+    }
+
+    /// Requests being served at once; past it, 503 [8].
+    #[must_use]
+    pub fn max_in_flight(mut self, n: usize) -> Self {
+        self.settings.max_in_flight = n.max(1);
+        self
+    }
+
+    /// Time to read a request's headers, and for a TLS handshake [5 s].
+    #[must_use]
+    pub fn header_timeout(mut self, d: Duration) -> Self {
+        self.settings.header_timeout = d.max(Duration::from_millis(10));
+        self
+    }
+
+    /// Time to answer a request [10 s].
+    #[must_use]
+    pub fn request_timeout(mut self, d: Duration) -> Self {
+        self.settings.request_timeout = d.max(Duration::from_millis(10));
+        self
+    }
+
+    /// Largest request head, in bytes [8 KiB, the least hyper allows].
+    #[must_use]
+    pub fn max_header_bytes(mut self, n: usize) -> Self {
+        self.settings.max_header_bytes = n.clamp(8 * 1024, 1 << 20);
+        self
+    }
+
+    /// What to do with secret files readable by group or others [refuse]. Set it before the
+    /// `*_file` settings it should apply to.
+    #[must_use]
+    pub fn secret_file_policy(mut self, policy: SecretFilePolicy) -> Self {
+        self.settings.secret_files = policy;
+        self
+    }
+
+    /// Serves HTTPS with this PEM certificate chain and private key, reloaded when they change.
+    /// TLS 1.2 and 1.3 only.
+    #[cfg(feature = "tls")]
+    #[must_use]
+    pub fn tls(mut self, cert: impl Into<PathBuf>, key: impl Into<PathBuf>) -> Self {
+        self.tls =
+            Some(TlsSettings { cert: cert.into(), key: key.into(), client_ca: None, allowed_client_names: Vec::new() });
+        self
+    }
+
+    /// Requires a client certificate signed by this CA (mTLS); needs [`Self::tls`].
+    #[cfg(feature = "tls")]
+    #[must_use]
+    pub fn client_ca(mut self, ca: impl Into<PathBuf>) -> Self {
+        if let Some(t) = &mut self.tls {
+            t.client_ca = Some(ca.into());
+        }
+        self
+    }
+
+    /// With mTLS, only client certificates valid for one of these DNS names are served.
+    #[cfg(feature = "tls")]
+    #[must_use]
+    pub fn allowed_client_names<I: IntoIterator<Item = S>, S: Into<String>>(mut self, names: I) -> Self {
+        if let Some(t) = &mut self.tls {
+            t.allowed_client_names = names.into_iter().map(Into::into).collect();
+        }
+        self
+    }
+
+    /// Allows a non-loopback address without auth or TLS [refused]. Anyone who can reach the
+    /// address can then read every metric.
+    #[must_use]
+    pub fn allow_unauthenticated_public_bind(mut self, allow: bool) -> Self {
+        self.allow_public = allow;
+        self
+    }
+
+    /// Validates and builds.
+    ///
+    /// # Errors
+    /// A non-loopback address without auth or TLS (unless allowed), TLS files that are missing,
+    /// unreadable, not PEM or readable by others, or a client CA without TLS.
+    pub fn build(self) -> Result<PrometheusConfig, ConfigError> {
+        #[allow(unused_mut)]
+        let mut settings = self.settings;
+        #[cfg(feature = "tls")]
+        {
+            if let Some(t) = &self.tls {
+                super::tls::check_files(t, settings.secret_files)?;
+            }
+            settings.tls = self.tls;
+        }
+        let addr = match &self.listen {
+            Listen::Addr(a) => *a,
+            Listen::Listener(l) => l.local_addr().map_err(|e| invalid("listener", format!("no local address: {e}")))?,
+        };
+        if !addr.ip().is_loopback() && !settings.has_auth() && !settings.has_tls() && !self.allow_public {
+            return Err(invalid(
+                "listen",
+                format!(
+                    "{addr} is not a loopback address and the endpoint has neither auth nor TLS; \
+                     add basic_auth/bearer_token or tls, or call allow_unauthenticated_public_bind(true) to expose it anyway"
+                ),
+            ));
+        }
+        Ok(PrometheusConfig { listen: self.listen, settings: Arc::new(settings) })
+    }
+}

@@ -1,0 +1,237 @@
+//! One scrape request → one response: route, access, auth, negotiation, render, headers.
+//! Usable on its own, mounted inside a hyper or axum app ([`ScrapeHandler::handle`]).
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::header::{self, HeaderValue};
+use hyper::{Method, Request, Response, StatusCode};
+
+use super::access::{Access, Refusal};
+use super::auth::{Auth, Verdict};
+use super::config::{PrometheusConfig, Settings};
+use super::render_cache::RenderCache;
+use crate::export::Format;
+use crate::registry::{Event, Registry};
+use crate::{Buckets, Histogram};
+
+/// Answers scrape requests for a registry, with every protection of the built-in server
+/// except the connection-level ones (TLS, connection limit, header timeout), which belong to
+/// whatever server it is mounted in.
+///
+/// ```no_run
+/// # async fn demo(registry: codomyrmex_metrics::Registry, req: hyper::Request<()>, peer: std::net::SocketAddr) {
+/// use codomyrmex_metrics::{PrometheusConfig, ScrapeHandler};
+/// let config = PrometheusConfig::builder().bearer_token("a-long-random-token-value").unwrap().build().unwrap();
+/// let handler = ScrapeHandler::new(registry, &config);
+/// let response = handler.handle(req, Some(peer.ip())).await; // from your own route
+/// # let _ = response;
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct ScrapeHandler {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    settings: Arc<Settings>,
+    registry: Registry,
+    auth: Arc<Auth>,
+    access: Access,
+    cache: RenderCache,
+    duration: Histogram,
+}
+
+impl std::fmt::Debug for ScrapeHandler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ScrapeHandler").field("path", &self.inner.settings.path).finish_non_exhaustive()
+    }
+}
+
+type Body = Full<Bytes>;
+
+impl ScrapeHandler {
+    /// A handler for `registry` with `config`'s path, auth, allowlist and limits.
+    pub fn new(registry: Registry, config: &PrometheusConfig) -> Self {
+        Self::from_settings(registry, Arc::clone(&config.settings))
+    }
+
+    pub(crate) fn from_settings(registry: Registry, settings: Arc<Settings>) -> Self {
+        let duration = registry.internal_histogram(
+            "codomyrmex_metrics_scrape_duration_seconds",
+            "Time to answer a scrape, from request to response body.",
+            Buckets::exponential(0.0005, 2.0, 14).unwrap_or_default(),
+        );
+        Self {
+            inner: Arc::new(Inner {
+                auth: Arc::new(Auth::new(Arc::clone(&settings))),
+                access: Access::new(Arc::clone(&settings)),
+                cache: RenderCache::new(registry.clone()),
+                settings,
+                registry,
+                duration,
+            }),
+        }
+    }
+
+    fn count(&self, event: Event) {
+        self.inner.registry.self_metrics().record(event);
+    }
+
+    /// Answers one request from `peer` (its address, for the allowlist and rate limits).
+    pub async fn handle<B>(&self, req: Request<B>, peer: Option<IpAddr>) -> Response<Body> {
+        let arrived = Instant::now();
+        let s = &self.inner.settings;
+        if let Err(refusal) = self.inner.access.admit(peer) {
+            return match refusal {
+                Refusal::Forbidden => {
+                    self.count(Event::ScrapeForbidden);
+                    respond(StatusCode::FORBIDDEN, "forbidden\n")
+                }
+                Refusal::RateLimited(secs) => {
+                    self.count(Event::ScrapeRateLimited);
+                    let mut r = respond(StatusCode::TOO_MANY_REQUESTS, "too many requests\n");
+                    r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
+                    r
+                }
+            };
+        }
+        let path = req.uri().path();
+        if s.health_path.as_deref() == Some(path) {
+            return respond(StatusCode::OK, "ok\n");
+        }
+        if path != s.path {
+            self.count(Event::ScrapeNotFound);
+            return respond(StatusCode::NOT_FOUND, "not found\n");
+        }
+        if req.method() != Method::GET && req.method() != Method::HEAD {
+            self.count(Event::ScrapeMethodNotAllowed);
+            let mut r = respond(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n");
+            r.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+            return r;
+        }
+        let authorization = req.headers().get(header::AUTHORIZATION).map(HeaderValue::as_bytes);
+        if self.inner.auth.check(authorization).await == Verdict::Denied {
+            self.count(Event::ScrapeUnauthorized);
+            let mut r = respond(StatusCode::UNAUTHORIZED, "unauthorized\n");
+            r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(self.inner.auth.challenge()));
+            return r;
+        }
+        let Some(_slot) = self.inner.access.begin() else {
+            self.count(Event::ScrapeOverloaded);
+            let mut r = respond(StatusCode::SERVICE_UNAVAILABLE, "too many scrapes in flight\n");
+            r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(1u32));
+            return r;
+        };
+        let format = negotiate(req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()));
+        let gzip = accepts_gzip(req.headers().get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()));
+        let body = self.inner.cache.get(format, gzip, arrived).await;
+        let mut r =
+            respond_bytes(StatusCode::OK, if req.method() == Method::HEAD { Bytes::new() } else { body.clone() });
+        let h = r.headers_mut();
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static(format.content_type()));
+        h.insert(header::VARY, HeaderValue::from_static("Accept, Accept-Encoding"));
+        if gzip {
+            h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        }
+        if req.method() == Method::HEAD {
+            h.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
+        }
+        self.count(Event::ScrapeServed);
+        self.inner.duration.observe(arrived.elapsed().as_secs_f64());
+        r
+    }
+
+    pub(crate) fn timeout_response(&self) -> Response<Body> {
+        self.count(Event::ScrapeTimeout);
+        respond(StatusCode::SERVICE_UNAVAILABLE, "request timed out\n")
+    }
+
+    pub(crate) fn registry(&self) -> &Registry {
+        &self.inner.registry
+    }
+}
+
+fn respond(status: StatusCode, text: &'static str) -> Response<Body> {
+    let mut r = respond_bytes(status, Bytes::from_static(text.as_bytes()));
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    r
+}
+
+/// Every response: `nosniff` and `no-store`.
+fn respond_bytes(status: StatusCode, body: Bytes) -> Response<Body> {
+    let mut r = Response::new(Full::new(body));
+    *r.status_mut() = status;
+    let h = r.headers_mut();
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+/// OpenMetrics 1.0 when the client prefers it (as Prometheus 2.42 does), else text 0.0.4.
+pub(crate) fn negotiate(accept: Option<&str>) -> Format {
+    let Some(accept) = accept else { return Format::PrometheusText };
+    let (mut om, mut text) = (0.0f32, 0.0f32);
+    for range in accept.split(',') {
+        let mut parts = range.split(';').map(str::trim);
+        let media = parts.next().unwrap_or_default().to_ascii_lowercase();
+        let (mut q, mut version) = (1.0f32, None);
+        for p in parts {
+            if let Some(v) = p.strip_prefix("q=") {
+                q = v.parse().unwrap_or(0.0);
+            } else if let Some(v) = p.strip_prefix("version=") {
+                version = Some(v.to_owned());
+            }
+        }
+        match media.as_str() {
+            "application/openmetrics-text" if version.as_deref().is_none_or(|v| v == "1.0.0") => om = om.max(q),
+            "text/plain" | "text/*" | "*/*" => text = text.max(q),
+            _ => {}
+        }
+    }
+    if om > 0.0 && om > text {
+        Format::OpenMetrics
+    } else {
+        Format::PrometheusText
+    }
+}
+
+fn accepts_gzip(accept_encoding: Option<&str>) -> bool {
+    accept_encoding.is_some_and(|v| {
+        v.split(',').any(|e| {
+            let mut parts = e.split(';').map(str::trim);
+            parts.next().is_some_and(|n| n.eq_ignore_ascii_case("gzip"))
+                && parts.all(|p| p.strip_prefix("q=").is_none_or(|q| q.parse::<f32>().unwrap_or(0.0) > 0.0))
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prometheus_2_42_gets_openmetrics() {
+        let accept = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+        assert_eq!(negotiate(Some(accept)), Format::OpenMetrics);
+    }
+
+    #[test]
+    fn text_is_the_default() {
+        assert_eq!(negotiate(None), Format::PrometheusText);
+        assert_eq!(negotiate(Some("*/*")), Format::PrometheusText);
+        assert_eq!(negotiate(Some("application/openmetrics-text;q=0.2,text/plain")), Format::PrometheusText);
+        assert_eq!(negotiate(Some("application/openmetrics-text;version=0.0.1")), Format::PrometheusText);
+    }
+
+    #[test]
+    fn gzip_needs_a_positive_q() {
+        assert!(accepts_gzip(Some("gzip")));
+        assert!(accepts_gzip(Some("br, GZIP;q=0.5")));
+        assert!(!accepts_gzip(Some("gzip;q=0")));
+        assert!(!accepts_gzip(None));
+    }
+}

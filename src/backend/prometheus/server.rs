@@ -1,0 +1,210 @@
+//! The built-in server: accepts connections (at most `max_connections`; past it, a quick 503
+//! and close), runs TLS handshakes under the header timeout, serves HTTP/1.1 with hyper with
+//! header-read and request timeouts, and shuts down gracefully. It runs on the caller's tokio
+//! runtime if there is one, else on its own background thread.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::io::AsyncWriteExt;
+use tokio::sync::{watch, Semaphore};
+
+use super::config::{Listen, PrometheusConfig, Settings};
+use super::handler::ScrapeHandler;
+use crate::error::ConfigError;
+use crate::registry::{Event, Registry};
+
+/// How long shutdown waits for connections to finish.
+const DRAIN: Duration = Duration::from_secs(5);
+
+#[cfg(feature = "tls")]
+type Acceptor = Option<tokio_rustls::TlsAcceptor>;
+#[cfg(not(feature = "tls"))]
+type Acceptor = Option<Infallible>;
+
+pub(crate) struct Server {
+    stop: watch::Sender<bool>,
+    done: std::sync::mpsc::Receiver<()>,
+    runtime: Option<tokio::runtime::Runtime>,
+    local_addr: SocketAddr,
+}
+
+fn start_error(e: impl std::error::Error + Send + Sync + 'static) -> ConfigError {
+    ConfigError::Exporter { name: "prometheus".into(), source: Box::new(e) }
+}
+
+impl Server {
+    pub(crate) fn start(config: PrometheusConfig, registry: Registry) -> Result<Self, ConfigError> {
+        let settings = config.settings;
+        let listener = match config.listen {
+            Listen::Addr(addr) => std::net::TcpListener::bind(addr).map_err(start_error)?,
+            Listen::Listener(l) => l,
+        };
+        listener.set_nonblocking(true).map_err(start_error)?;
+        let local_addr = listener.local_addr().map_err(start_error)?;
+        #[cfg(feature = "tls")]
+        let acceptor: Acceptor = match &settings.tls {
+            Some(t) => Some(super::tls::acceptor(t, settings.secret_files)?),
+            None => None,
+        };
+        #[cfg(not(feature = "tls"))]
+        let acceptor: Acceptor = None;
+        let (runtime, handle) = match tokio::runtime::Handle::try_current() {
+            Ok(h) => (None, h),
+            Err(_) => {
+                let rt = tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(1)
+                    .max_blocking_threads(4)
+                    .thread_name("codomyrmex-metrics-http")
+                    .enable_all()
+                    .build()
+                    .map_err(start_error)?;
+                let h = rt.handle().clone();
+                (Some(rt), h)
+            }
+        };
+        let listener = {
+            let _enter = handle.enter();
+            tokio::net::TcpListener::from_std(listener).map_err(start_error)?
+        };
+        let (stop, stopped) = watch::channel(false);
+        let (done_tx, done) = std::sync::mpsc::channel();
+        let handler = ScrapeHandler::from_settings(registry, Arc::clone(&settings));
+        handle.spawn(async move {
+            accept_loop(listener, handler, settings, acceptor, stopped).await;
+            let _ = done_tx.send(());
+        });
+        tracing::info!(address = %local_addr, "metrics endpoint listening");
+        Ok(Self { stop, done, runtime, local_addr })
+    }
+
+    pub(crate) fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Stops accepting, lets open requests finish (up to 5 s), then returns.
+    pub(crate) fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        let _ = self.done.recv_timeout(DRAIN + Duration::from_secs(1));
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+async fn accept_loop(
+    listener: tokio::net::TcpListener,
+    handler: ScrapeHandler,
+    settings: Arc<Settings>,
+    acceptor: Acceptor,
+    mut stopped: watch::Receiver<bool>,
+) {
+    let max = settings.max_connections;
+    let slots = Arc::new(Semaphore::new(max));
+    loop {
+        let (stream, peer) = tokio::select! {
+            _ = stopped.changed() => break,
+            accepted = listener.accept() => match accepted {
+                Ok(c) => c,
+                Err(e) => {
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let _ = stream.set_nodelay(true);
+        let Ok(slot) = Arc::clone(&slots).try_acquire_owned() else {
+            handler.registry().self_metrics().record(Event::ScrapeConnectionLimit);
+            tokio::spawn(refuse(stream, acceptor.is_some()));
+            continue;
+        };
+        let (handler, settings, acceptor, stopped) =
+            (handler.clone(), Arc::clone(&settings), acceptor.clone(), stopped.clone());
+        tokio::spawn(async move {
+            serve(stream, peer, handler, settings, acceptor, stopped).await;
+            drop(slot);
+        });
+    }
+    drop(listener);
+    let _ = tokio::time::timeout(DRAIN, slots.acquire_many(u32::try_from(max).unwrap_or(u32::MAX))).await;
+}
+
+/// Over the connection limit: a plain-HTTP client gets a 503 at once; a TLS one is closed.
+async fn refuse(mut stream: tokio::net::TcpStream, tls: bool) {
+    if !tls {
+        let reply = b"HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nRetry-After: 1\r\nContent-Length: 0\r\nX-Content-Type-Options: nosniff\r\nCache-Control: no-store\r\n\r\n";
+        let _ = tokio::time::timeout(Duration::from_secs(1), stream.write_all(reply)).await;
+    }
+    let _ = stream.shutdown().await;
+}
+
+#[cfg_attr(not(feature = "tls"), allow(unused_variables))]
+async fn serve(
+    stream: tokio::net::TcpStream,
+    peer: SocketAddr,
+    handler: ScrapeHandler,
+    settings: Arc<Settings>,
+    acceptor: Acceptor,
+    stopped: watch::Receiver<bool>,
+) {
+    #[cfg(feature = "tls")]
+    if let Some(acceptor) = acceptor {
+        let tls = match tokio::time::timeout(settings.header_timeout, acceptor.accept(stream)).await {
+            Ok(Ok(tls)) => tls,
+            _ => {
+                handler.registry().self_metrics().record(Event::ScrapeTlsHandshake);
+                return;
+            }
+        };
+        if let Some(t) = &settings.tls {
+            if !super::tls::client_name_allowed(tls.get_ref().1, &t.allowed_client_names) {
+                handler.registry().self_metrics().record(Event::ScrapeClientName);
+                return;
+            }
+        }
+        return serve_http(TokioIo::new(tls), peer, handler, settings, stopped).await;
+    }
+    serve_http(TokioIo::new(stream), peer, handler, settings, stopped).await;
+}
+
+async fn serve_http<I>(
+    io: I,
+    peer: SocketAddr,
+    handler: ScrapeHandler,
+    settings: Arc<Settings>,
+    mut stopped: watch::Receiver<bool>,
+) where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let timeout = settings.request_timeout;
+    let service = service_fn(move |req| {
+        let handler = handler.clone();
+        async move {
+            let answer = match tokio::time::timeout(timeout, handler.handle(req, Some(peer.ip()))).await {
+                Ok(r) => r,
+                Err(_) => handler.timeout_response(),
+            };
+            Ok::<_, Infallible>(answer)
+        }
+    });
+    let conn = http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(settings.header_timeout)
+        .max_buf_size(settings.max_header_bytes)
+        .serve_connection(io, service);
+    tokio::pin!(conn);
+    tokio::select! {
+        _ = conn.as_mut() => {}
+        _ = stopped.changed() => {
+            conn.as_mut().graceful_shutdown();
+            let _ = tokio::time::timeout(DRAIN, conn).await;
+        }
+    }
+}
