@@ -92,3 +92,33 @@ pub fn promtool(text: &str) -> Option<Result<(), String>> {
     let (code, out) = run(Command::new("promtool").args(["check", "metrics"]), text);
     Some(if code == 0 { Ok(()) } else { Err(format!("exit {code}: {out}")) })
 }
+
+/// Whether a command-line tool is installed (`missing` rules apply when it is not).
+pub fn tool(name: &str, version_arg: &str) -> bool {
+    let ok = Command::new(name).arg(version_arg).stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok();
+    ok || missing::<()>(&format!("{name} (installed by .ci/run)")).is_some()
+}
+
+/// The directory of the project's peer scripts.
+pub fn peers() -> PathBuf {
+    peers_dir()
+}
+
+/// Runs a peer script with arguments; returns its exit code and stdout + stderr.
+pub fn script(name: &str, args: &[&str]) -> (i32, String) {
+    let out = Command::new("bash").arg(peers_dir().join(name)).args(args).stdin(Stdio::null()).output().expect("bash");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.code().unwrap_or(-1), text)
+}
+
+/// Test certificates (CA, server, client, rogue) made once per test binary by make-certs.sh.
+pub fn certs() -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("codomyrmex-certs-{}", std::process::id()));
+        let (code, out) = script("make-certs.sh", &[dir.to_str().unwrap()]);
+        assert_eq!(code, 0, "make-certs.sh failed: {out}");
+        dir
+    })
+    .clone()
+}
