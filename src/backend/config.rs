@@ -18,7 +18,7 @@ pub const ENV_MAX_SERIES_TOTAL: &str = "CODOMYRMEX_METRICS_MAX_SERIES_TOTAL";
 
 /// The URL forms `Backend` parses, for error messages.
 pub const ACCEPTED_SCHEMES: &str = "memory:// (in-memory, render on demand), noop:// (records nothing); \
-with cargo features: prometheus://HOST:PORT, prometheus+tls://HOST:PORT (feature `prometheus`), \
+with cargo features: prometheus://HOST:PORT/PATH, prometheus+tls://HOST:PORT/PATH (features `prometheus`, `tls`), \
 pushgateway://HOST:PORT/job/NAME, pushgateway+https://HOST:PORT/job/NAME (feature `pushgateway`), \
 statsd://HOST:PORT, statsd+tcp://HOST:PORT, statsd+tls://HOST:PORT, statsd+unix:///PATH, \
 statsd+unixgram:///PATH (feature `statsd`); several at once separated by `,`";
@@ -26,7 +26,7 @@ statsd+unixgram:///PATH (feature `statsd`); several at once separated by `,`";
 /// Schemes of backends that live behind a cargo feature this build does not have.
 const FEATURE_SCHEMES: &[(&str, &str)] = &[
     ("prometheus", "prometheus"),
-    ("prometheus+tls", "prometheus"),
+    ("prometheus+tls", "prometheus` and `tls"),
     ("pushgateway", "pushgateway"),
     ("pushgateway+http", "pushgateway"),
     ("pushgateway+https", "pushgateway"),
@@ -70,15 +70,27 @@ impl Backend {
     /// # Errors
     /// [`ConfigError::UnknownScheme`] or [`ConfigError::InvalidUrl`], listing what is accepted.
     pub fn from_url(text: &str) -> Result<Self, ConfigError> {
+        Self::from_url_with(text, &|k| std::env::var(k).ok())
+    }
+
+    /// Like [`Self::from_url`], reading the environment variables some backends take (TLS and
+    /// auth files) through `lookup`.
+    ///
+    /// # Errors
+    /// As [`Self::from_url`].
+    pub fn from_url_with(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let parts: Vec<&str> = text.split(|c: char| c == ',' || c.is_whitespace()).filter(|s| !s.is_empty()).collect();
         match parts.as_slice() {
             [] => Err(invalid("empty backend URL")),
-            [one] => Self::from_one_url(one),
-            many => many.iter().map(|u| Self::from_one_url(u)).collect::<Result<Vec<_>, _>>().map(Backend::Multi),
+            [one] => Self::from_one_url(one, lookup),
+            many => {
+                many.iter().map(|u| Self::from_one_url(u, lookup)).collect::<Result<Vec<_>, _>>().map(Backend::Multi)
+            }
         }
     }
 
-    fn from_one_url(text: &str) -> Result<Self, ConfigError> {
+    #[cfg_attr(not(feature = "prometheus"), allow(unused_variables))]
+    fn from_one_url(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let Some((scheme, _rest)) = text.split_once("://") else {
             return Err(invalid("expected SCHEME://…"));
         };
@@ -90,6 +102,11 @@ impl Backend {
                     return Err(invalid(&format!("{scheme}:// takes no host or path")));
                 }
                 Ok(if scheme == "memory" { Backend::InMemory } else { Backend::Noop })
+            }
+            #[cfg(feature = "prometheus")]
+            "prometheus" | "prometheus+tls" => {
+                crate::backend::prometheus::from_url::config_from_url(&url, scheme == "prometheus+tls", lookup)
+                    .map(Backend::Prometheus)
             }
             other => match FEATURE_SCHEMES.iter().find(|(s, _)| *s == other) {
                 Some((_, feature)) => Err(ConfigError::Invalid {

@@ -5,6 +5,7 @@
 mod access;
 mod auth;
 mod config;
+pub(crate) mod from_url;
 mod handler;
 mod render_cache;
 mod server;
@@ -16,6 +17,10 @@ use std::net::SocketAddr;
 #[cfg(feature = "tls")]
 pub use config::TlsSettings;
 pub use config::{PrometheusBuilder, PrometheusConfig, RateLimit, DEFAULT_PORT};
+pub use from_url::{
+    ENV_ALLOW_CIDRS, ENV_ALLOW_PUBLIC_BIND, ENV_BASIC_AUTH_FILE, ENV_BEARER_TOKEN_FILE, ENV_TLS_CERT,
+    ENV_TLS_CLIENT_CA, ENV_TLS_CLIENT_NAMES, ENV_TLS_KEY,
+};
 pub use handler::ScrapeHandler;
 
 use crate::export::{ExporterError, PullExporter};
