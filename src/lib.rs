@@ -68,3 +68,13 @@ pub use registry::{
     SystemClock, Unit, DEFAULT_MAX_FAMILIES, MAX_HELP_LEN, SELF_PREFIX,
 };
 pub use storage::{Buckets, BucketsError, CounterCell, GaugeCell, HistogramCell, HistogramSnapshot, MAX_BUCKETS};
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
+/// docs/security.md's examples, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/security.md")]
+pub struct SecurityDoctests;
