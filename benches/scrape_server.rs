@@ -65,7 +65,13 @@ fn wrk(url: &str, seconds: u32) -> Option<String> {
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     let keep: Vec<&str> = text
         .lines()
-        .filter(|l| l.contains("Requests/sec") || l.contains("Latency") || l.trim_start().starts_with("50%") || l.trim_start().starts_with("99%") || l.contains("Transfer/sec"))
+        .filter(|l| {
+            l.contains("Requests/sec")
+                || l.contains("Latency")
+                || l.trim_start().starts_with("50%")
+                || l.trim_start().starts_with("99%")
+                || l.contains("Transfer/sec")
+        })
         .collect();
     Some(keep.join("\n"))
 }
@@ -105,7 +111,9 @@ fn main() {
     let idle: Vec<TcpStream> = (0..1_000).filter_map(|_| TcpStream::connect(addr).ok()).collect();
     std::thread::sleep(Duration::from_millis(500));
     let after = LIVE.load(Ordering::SeqCst);
-    let scrape = std::process::Command::new("curl").args(["-s", "-o", "/dev/null", "-w", "%{http_code} in %{time_total}s", &format!("http://{addr}/metrics")]).output();
+    let scrape = std::process::Command::new("curl")
+        .args(["-s", "-o", "/dev/null", "-w", "%{http_code} in %{time_total}s", &format!("http://{addr}/metrics")])
+        .output();
     println!("### 1,000 idle connections\n");
     println!("| connections held | server heap for them | per connection | a scrape meanwhile |");
     println!("|---|---|---|---|");

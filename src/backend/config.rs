@@ -62,6 +62,9 @@ pub enum Backend {
     /// The built-in Prometheus scrape endpoint (feature `prometheus`).
     #[cfg(feature = "prometheus")]
     Prometheus(crate::backend::prometheus::PrometheusConfig),
+    /// Pushes to a Pushgateway (feature `pushgateway`).
+    #[cfg(feature = "pushgateway")]
+    Pushgateway(crate::backend::pushgateway::PushgatewayConfig),
 }
 
 impl Backend {
@@ -89,7 +92,7 @@ impl Backend {
         }
     }
 
-    #[cfg_attr(not(feature = "prometheus"), allow(unused_variables))]
+    #[cfg_attr(not(any(feature = "prometheus", feature = "pushgateway")), allow(unused_variables))]
     fn from_one_url(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let Some((scheme, _rest)) = text.split_once("://") else {
             return Err(invalid("expected SCHEME://…"));
@@ -107,6 +110,11 @@ impl Backend {
             "prometheus" | "prometheus+tls" => {
                 crate::backend::prometheus::from_url::config_from_url(&url, scheme == "prometheus+tls", lookup)
                     .map(Backend::Prometheus)
+            }
+            #[cfg(feature = "pushgateway")]
+            "pushgateway" | "pushgateway+http" | "pushgateway+https" => {
+                crate::backend::pushgateway::from_url::config_from_url(&url, scheme == "pushgateway+https", lookup)
+                    .map(Backend::Pushgateway)
             }
             other => match FEATURE_SCHEMES.iter().find(|(s, _)| *s == other) {
                 Some((_, feature)) => Err(ConfigError::Invalid {

@@ -159,6 +159,11 @@ impl Metrics {
                 let exporter = crate::backend::prometheus::PrometheusExporter::new(config);
                 self.start(Backend::Custom(Exporter::Pull(Box::new(exporter))))
             }
+            #[cfg(feature = "pushgateway")]
+            Backend::Pushgateway(config) => {
+                let exporter = crate::backend::pushgateway::PushgatewayExporter::new(config)?;
+                self.start(Backend::Custom(Exporter::Push(Box::new(exporter))))
+            }
             Backend::Custom(Exporter::Pull(mut e)) => {
                 e.start(self.inner.registry.clone())
                     .map_err(|source| ConfigError::Exporter { name: e.name().to_owned(), source: Box::new(source) })?;

@@ -5,7 +5,9 @@ mod handle;
 #[cfg(feature = "prometheus")]
 pub mod prometheus;
 mod push_worker;
-#[cfg_attr(not(feature = "_http-server"), allow(dead_code))]
+#[cfg(feature = "pushgateway")]
+pub mod pushgateway;
+#[cfg_attr(not(any(feature = "_http-server", feature = "_http-client")), allow(dead_code))]
 pub(crate) mod secret_file;
 
 pub use config::{
@@ -16,4 +18,6 @@ pub use handle::{get_metrics, Metrics, MetricsBuilder};
 
 #[cfg(feature = "prometheus")]
 pub use prometheus::{PrometheusBuilder, PrometheusConfig, PrometheusExporter, ScrapeHandler};
+#[cfg(feature = "pushgateway")]
+pub use pushgateway::{PushMethod, PushgatewayBuilder, PushgatewayConfig, PushgatewayExporter};
 pub use secret_file::SecretFilePolicy;

@@ -75,6 +75,10 @@ events! {
     ScrapeTimeout => ("scrapes", "timeout"),
     ScrapeTlsHandshake => ("scrapes", "tls_handshake_failed"),
     ScrapeClientName => ("scrapes", "client_name_refused"),
+    PushSent => ("pushes", "sent"),
+    PushRetried => ("pushes", "retried"),
+    PushFailed => ("pushes", "failed"),
+    PushDeleted => ("pushes", "deleted"),
 }
 
 /// Help text of each self-metric family.
@@ -87,6 +91,7 @@ pub fn family_help(family: &str) -> &'static str {
         "series_dropped" => "Series dropped or expired, by reason.",
         "values_rejected" => "Recorded values refused (negative or non-finite), by reason.",
         "registrations_refused" => "Metric registrations through the facade refused or rewritten, by reason.",
+        "pushes" => "Pushgateway pushes: sent, retried after an error, failed after every retry, groups deleted.",
         "scrapes" => "Scrape requests and connections of the Prometheus endpoint: served, or why refused.",
         _ => "codomyrmex-metrics self-metric.",
     }

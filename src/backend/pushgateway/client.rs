@@ -1,0 +1,166 @@
+//! One request to the gateway on a fresh connection, plain or TLS, under one timeout.
+//! TLS uses rustls with the ring provider the crate installs itself, verifying the server's
+//! certificate and host name against the system's roots or a given CA.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::{Method, Request, StatusCode};
+use hyper_util::rt::TokioIo;
+
+use super::config::{PushAuth, PushgatewayConfig};
+
+/// Why one request failed.
+#[derive(Debug, thiserror::Error)]
+pub enum PushError {
+    /// No connection, or it broke.
+    #[error("cannot reach the Pushgateway: {0}")]
+    Io(#[from] std::io::Error),
+    /// The TLS handshake failed (for example an untrusted certificate).
+    #[error("TLS with the Pushgateway failed: {0}")]
+    Tls(String),
+    /// HTTP failed.
+    #[error("HTTP to the Pushgateway failed: {0}")]
+    Http(#[from] hyper::Error),
+    /// The request took longer than the timeout.
+    #[error("the Pushgateway did not answer within {0:?}")]
+    Timeout(Duration),
+    /// The gateway answered with an error status.
+    #[error("the Pushgateway answered {status}: {message}")]
+    Status {
+        /// The status.
+        status: StatusCode,
+        /// The first line of its answer.
+        message: String,
+    },
+}
+
+impl PushError {
+    /// Whether trying again may help (network trouble, 5xx, 429), unlike a refusal (4xx).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Status { status, .. } => status.is_server_error() || *status == StatusCode::TOO_MANY_REQUESTS,
+            Self::Tls(_) => false,
+            _ => true,
+        }
+    }
+}
+
+/// A connector made once per exporter.
+pub(crate) struct Client {
+    #[cfg(feature = "tls")]
+    tls: Option<tokio_rustls::TlsConnector>,
+}
+
+impl Client {
+    pub(crate) fn new(config: &PushgatewayConfig) -> Result<Self, crate::ConfigError> {
+        #[cfg(feature = "tls")]
+        let tls = if config.https { Some(tls_connector(config)?) } else { None };
+        #[cfg(not(feature = "tls"))]
+        let _ = config;
+        Ok(Self {
+            #[cfg(feature = "tls")]
+            tls,
+        })
+    }
+
+    pub(crate) async fn send(
+        &self,
+        config: &PushgatewayConfig,
+        method: Method,
+        path: &str,
+        body: Bytes,
+    ) -> Result<StatusCode, PushError> {
+        let timeout = config.timeout;
+        tokio::time::timeout(timeout, self.send_inner(config, method, path, body))
+            .await
+            .unwrap_or(Err(PushError::Timeout(timeout)))
+    }
+
+    async fn send_inner(
+        &self,
+        c: &PushgatewayConfig,
+        method: Method,
+        path: &str,
+        body: Bytes,
+    ) -> Result<StatusCode, PushError> {
+        let host = if c.host.contains(':') { format!("[{}]", c.host) } else { c.host.clone() };
+        let stream = tokio::net::TcpStream::connect((c.host.as_str(), c.port)).await?;
+        let mut req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(hyper::header::HOST, format!("{host}:{}", c.port))
+            .header(hyper::header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")
+            .header(hyper::header::USER_AGENT, concat!("codomyrmex-metrics/", env!("CARGO_PKG_VERSION")))
+            .body(Full::new(body))
+            .map_err(|e| PushError::Tls(e.to_string()))?;
+        match &c.auth {
+            PushAuth::None => {}
+            PushAuth::Basic(v) | PushAuth::Bearer(v) => {
+                if let Ok(mut value) = hyper::header::HeaderValue::from_str(v) {
+                    value.set_sensitive(true);
+                    req.headers_mut().insert(hyper::header::AUTHORIZATION, value);
+                }
+            }
+        }
+        #[cfg(feature = "tls")]
+        if let Some(connector) = &self.tls {
+            let name =
+                rustls_pki_types::ServerName::try_from(c.host.clone()).map_err(|e| PushError::Tls(e.to_string()))?;
+            let tls = connector.connect(name, stream).await.map_err(|e| PushError::Tls(e.to_string()))?;
+            return exchange(TokioIo::new(tls), req).await;
+        }
+        exchange(TokioIo::new(stream), req).await
+    }
+}
+
+async fn exchange<I>(io: I, req: Request<Full<Bytes>>) -> Result<StatusCode, PushError>
+where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(io).await?;
+    let driver = tokio::spawn(conn);
+    let response = sender.send_request(req).await?;
+    let status = response.status();
+    let body = response.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+    driver.abort();
+    if status.is_success() {
+        Ok(status)
+    } else {
+        let text = String::from_utf8_lossy(&body[..body.len().min(300)]);
+        Err(PushError::Status { status, message: text.lines().next().unwrap_or_default().to_owned() })
+    }
+}
+
+#[cfg(feature = "tls")]
+fn tls_connector(c: &PushgatewayConfig) -> Result<tokio_rustls::TlsConnector, crate::ConfigError> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::CertificateDer;
+    let bad = |reason: String| crate::ConfigError::Invalid { setting: "pushgateway tls", reason };
+    let mut roots = rustls::RootCertStore::empty();
+    match &c.ca_file {
+        Some(path) => {
+            let pem = std::fs::read(path).map_err(|e| bad(format!("cannot read {}: {}", path.display(), e.kind())))?;
+            for cert in CertificateDer::pem_slice_iter(&pem) {
+                let cert = cert.map_err(|_| bad(format!("{} is not PEM", path.display())))?;
+                roots.add(cert).map_err(|_| bad(format!("{} holds an unusable certificate", path.display())))?;
+            }
+        }
+        None => {
+            for cert in rustls_native_certs::load_native_certs().certs {
+                let _ = roots.add(cert);
+            }
+        }
+    }
+    if roots.is_empty() {
+        return Err(bad("no trusted root certificates (give ca_file)".into()));
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+        .map_err(|e| bad(e.to_string()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(tokio_rustls::TlsConnector::from(std::sync::Arc::new(config)))
+}

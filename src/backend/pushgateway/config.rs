@@ -1,0 +1,255 @@
+//! Pushgateway settings: where, which group, how often, and how to authenticate.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::backend::secret_file::{read_secret_string, SecretFilePolicy};
+use crate::error::ConfigError;
+use crate::policy::validate;
+
+/// PUT replaces the whole group on every push; POST replaces only the metrics pushed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PushMethod {
+    /// Replace the group (default).
+    #[default]
+    Put,
+    /// Merge into the group by metric name.
+    Post,
+}
+
+#[derive(Clone)]
+pub(crate) enum PushAuth {
+    None,
+    Basic(String),
+    Bearer(String),
+}
+
+impl std::fmt::Debug for PushAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::None => "None",
+            Self::Basic(_) => "Basic(..)",
+            Self::Bearer(_) => "Bearer(..)",
+        })
+    }
+}
+
+/// Validated Pushgateway settings. Build with [`PushgatewayConfig::builder`].
+#[derive(Debug, Clone)]
+pub struct PushgatewayConfig {
+    pub(crate) https: bool,
+    pub(crate) host: String,
+    pub(crate) port: u16,
+    pub(crate) job: String,
+    pub(crate) grouping: Vec<(String, String)>,
+    pub(crate) interval: Duration,
+    pub(crate) method: PushMethod,
+    pub(crate) delete_on_shutdown: bool,
+    pub(crate) auth: PushAuth,
+    pub(crate) ca_file: Option<PathBuf>,
+    pub(crate) timeout: Duration,
+    pub(crate) shutdown_budget: Duration,
+    pub(crate) initial_backoff: Duration,
+    pub(crate) max_backoff: Duration,
+}
+
+/// Builds a [`PushgatewayConfig`]. Defaults: push every 10 s with PUT, 10 s timeout, retries
+/// with exponential backoff from 200 ms up to 30 s with jitter, a last push at shutdown (given
+/// 5 s), no DELETE, TLS verified against the system's roots.
+///
+/// ```
+/// use codomyrmex_metrics::PushgatewayConfig;
+/// let config = PushgatewayConfig::builder("http://127.0.0.1:9091", "nightly_backup").unwrap()
+///     .grouping_label("instance", "db-1").unwrap()
+///     .build()
+///     .unwrap();
+/// # let _ = config;
+/// ```
+#[derive(Debug)]
+pub struct PushgatewayBuilder {
+    config: PushgatewayConfig,
+    secret_files: SecretFilePolicy,
+    allow_insecure_auth: bool,
+}
+
+fn invalid(setting: &'static str, reason: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid { setting, reason: reason.into() }
+}
+
+impl PushgatewayConfig {
+    /// A builder for the gateway at `url` (`http://HOST:PORT` or `https://HOST:PORT`) and `job`.
+    ///
+    /// # Errors
+    /// An unparsable URL, another scheme, a URL with credentials, or an empty job name.
+    pub fn builder(url: &str, job: &str) -> Result<PushgatewayBuilder, ConfigError> {
+        let u = url::Url::parse(url).map_err(|e| invalid("pushgateway url", e.to_string()))?;
+        let https = match u.scheme() {
+            "http" => false,
+            "https" => true,
+            other => return Err(invalid("pushgateway url", format!("scheme {other:?}: expected http or https"))),
+        };
+        if !u.username().is_empty() || u.password().is_some() {
+            return Err(invalid("pushgateway url", "credentials go in basic_auth or bearer_token, never in the URL"));
+        }
+        let host =
+            u.host_str().ok_or_else(|| invalid("pushgateway url", "no host"))?.trim_matches(['[', ']']).to_owned();
+        if job.is_empty() {
+            return Err(invalid("job", "the job name is empty"));
+        }
+        Ok(PushgatewayBuilder {
+            config: PushgatewayConfig {
+                https,
+                port: u.port().unwrap_or(if https { 443 } else { 9091 }),
+                host,
+                job: job.to_owned(),
+                grouping: Vec::new(),
+                interval: Duration::from_secs(10),
+                method: PushMethod::Put,
+                delete_on_shutdown: false,
+                auth: PushAuth::None,
+                ca_file: None,
+                timeout: Duration::from_secs(10),
+                shutdown_budget: Duration::from_secs(5),
+                initial_backoff: Duration::from_millis(200),
+                max_backoff: Duration::from_secs(30),
+            },
+            secret_files: SecretFilePolicy::Refuse,
+            allow_insecure_auth: false,
+        })
+    }
+}
+
+impl PushgatewayBuilder {
+    /// A grouping label (`instance`, …); values with `/` or empty ones are base64-encoded.
+    ///
+    /// # Errors
+    /// An invalid or reserved label name, or `job` (given apart).
+    pub fn grouping_label(mut self, name: &str, value: &str) -> Result<Self, ConfigError> {
+        if !validate::is_valid_label_key(name) || name.starts_with("__") || name == "job" {
+            return Err(invalid("grouping_label", format!("{name:?} is not a usable label name")));
+        }
+        self.config.grouping.push((name.to_owned(), value.to_owned()));
+        Ok(self)
+    }
+
+    /// How often to push [10 s] (at least 100 ms).
+    #[must_use]
+    pub fn interval(mut self, d: Duration) -> Self {
+        self.config.interval = d.max(Duration::from_millis(100));
+        self
+    }
+
+    /// PUT (replace the group) or POST (merge) [PUT].
+    #[must_use]
+    pub fn method(mut self, m: PushMethod) -> Self {
+        self.config.method = m;
+        self
+    }
+
+    /// At shutdown, DELETE the group instead of pushing a last time [off].
+    #[must_use]
+    pub fn delete_on_shutdown(mut self, on: bool) -> Self {
+        self.config.delete_on_shutdown = on;
+        self
+    }
+
+    /// Time for one request, connection included [10 s].
+    #[must_use]
+    pub fn timeout(mut self, d: Duration) -> Self {
+        self.config.timeout = d.max(Duration::from_millis(10));
+        self
+    }
+
+    /// Time the last push (or DELETE) at shutdown may take, retries included [5 s].
+    #[must_use]
+    pub fn shutdown_budget(mut self, d: Duration) -> Self {
+        self.config.shutdown_budget = d;
+        self
+    }
+
+    /// First and largest wait between retries [200 ms, 30 s]; waits double, with jitter.
+    #[must_use]
+    pub fn backoff(mut self, initial: Duration, max: Duration) -> Self {
+        self.config.initial_backoff = initial.max(Duration::from_millis(1));
+        self.config.max_backoff = max.max(self.config.initial_backoff);
+        self
+    }
+
+    /// Basic auth.
+    #[must_use]
+    pub fn basic_auth(mut self, user: &str, password: &str) -> Self {
+        use base64::Engine as _;
+        let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+        self.config.auth = PushAuth::Basic(format!("Basic {token}"));
+        self
+    }
+
+    /// Basic auth with the password read from a file (mode 600).
+    ///
+    /// # Errors
+    /// The file is unreadable or readable by group or others.
+    pub fn basic_auth_password_file(self, user: &str, path: &Path) -> Result<Self, ConfigError> {
+        let password = read_secret_string(path, "basic_auth_password_file", self.secret_files)?;
+        Ok(self.basic_auth(user, &password))
+    }
+
+    /// A bearer token.
+    #[must_use]
+    pub fn bearer_token(mut self, token: &str) -> Self {
+        self.config.auth = PushAuth::Bearer(format!("Bearer {token}"));
+        self
+    }
+
+    /// A bearer token read from a file (mode 600).
+    ///
+    /// # Errors
+    /// The file is unreadable or readable by group or others.
+    pub fn bearer_token_file(self, path: &Path) -> Result<Self, ConfigError> {
+        let token = read_secret_string(path, "bearer_token_file", self.secret_files)?;
+        Ok(self.bearer_token(token.trim()))
+    }
+
+    /// Verify the gateway's certificate against this PEM CA instead of the system's roots.
+    #[must_use]
+    pub fn ca_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.config.ca_file = Some(path.into());
+        self
+    }
+
+    /// What to do with secret files readable by group or others [refuse].
+    #[must_use]
+    pub fn secret_file_policy(mut self, policy: SecretFilePolicy) -> Self {
+        self.secret_files = policy;
+        self
+    }
+
+    /// Allows sending credentials over plain HTTP to a host that is not loopback [refused].
+    #[must_use]
+    pub fn allow_credentials_over_http(mut self, allow: bool) -> Self {
+        self.allow_insecure_auth = allow;
+        self
+    }
+
+    /// Validates and builds.
+    ///
+    /// # Errors
+    /// Credentials over plain HTTP to a non-loopback host (unless allowed), or `https` without
+    /// the `tls` feature.
+    pub fn build(self) -> Result<PushgatewayConfig, ConfigError> {
+        let c = self.config;
+        let loopback = c.host == "localhost" || c.host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+        if !c.https && !matches!(c.auth, PushAuth::None) && !loopback && !self.allow_insecure_auth {
+            return Err(invalid(
+                "pushgateway url",
+                "credentials would cross the network in clear text: use https, or allow_credentials_over_http(true)",
+            ));
+        }
+        if c.https && !cfg!(feature = "tls") {
+            return Err(invalid(
+                "pushgateway url",
+                "https needs TLS; did you forget to enable the `tls` cargo feature?",
+            ));
+        }
+        Ok(c)
+    }
+}

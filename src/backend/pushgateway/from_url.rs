@@ -1,0 +1,82 @@
+//! `pushgateway://HOST:PORT/job/NAME[/LABEL/VALUE…]` (HTTP) and `pushgateway+https://…`, with
+//! the interval and credentials from environment variables. Secrets never come from the URL.
+
+use std::path::Path;
+use std::time::Duration;
+
+use super::config::{PushgatewayBuilder, PushgatewayConfig};
+use crate::error::ConfigError;
+
+/// Seconds between pushes.
+pub const ENV_PUSH_INTERVAL_SECONDS: &str = "CODOMYRMEX_METRICS_PUSH_INTERVAL_SECONDS";
+/// Basic-auth user name (the password comes from [`ENV_PUSH_PASSWORD_FILE`]).
+pub const ENV_PUSH_USER: &str = "CODOMYRMEX_METRICS_PUSH_USER";
+/// File holding the Basic-auth password (mode 600).
+pub const ENV_PUSH_PASSWORD_FILE: &str = "CODOMYRMEX_METRICS_PUSH_PASSWORD_FILE";
+/// File holding a bearer token (mode 600).
+pub const ENV_PUSH_BEARER_TOKEN_FILE: &str = "CODOMYRMEX_METRICS_PUSH_BEARER_TOKEN_FILE";
+/// PEM CA to verify the gateway with, instead of the system's roots.
+pub const ENV_PUSH_CA_FILE: &str = "CODOMYRMEX_METRICS_PUSH_CA_FILE";
+
+fn invalid(reason: String) -> ConfigError {
+    ConfigError::InvalidUrl { reason, accepted: crate::backend::ACCEPTED_SCHEMES }
+}
+
+fn env_err(var: &'static str) -> impl Fn(ConfigError) -> ConfigError {
+    move |e| ConfigError::Env { var, reason: e.to_string() }
+}
+
+fn decode(segment: &str) -> String {
+    url::form_urlencoded::parse(format!("x={}", segment.replace('+', "%2B")).as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
+}
+
+pub(crate) fn config_from_url(
+    url: &url::Url,
+    https: bool,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<PushgatewayConfig, ConfigError> {
+    if !url.username().is_empty() || url.password().is_some() || url.query().is_some() {
+        return Err(invalid(format!(
+            "{}:// takes no user, password or query: give credentials with {ENV_PUSH_USER}/{ENV_PUSH_PASSWORD_FILE} or {ENV_PUSH_BEARER_TOKEN_FILE}",
+            url.scheme()
+        )));
+    }
+    let host = url.host_str().ok_or_else(|| invalid("no host".into()))?;
+    let segments: Vec<String> =
+        url.path_segments().map(|s| s.filter(|p| !p.is_empty()).map(decode).collect()).unwrap_or_default();
+    let (Some("job"), Some(job)) = (segments.first().map(String::as_str), segments.get(1)) else {
+        return Err(invalid(format!("expected {}://HOST:PORT/job/NAME[/LABEL/VALUE…]", url.scheme())));
+    };
+    if segments.len() % 2 != 0 {
+        return Err(invalid("grouping labels come in LABEL/VALUE pairs".into()));
+    }
+    let scheme = if https { "https" } else { "http" };
+    let port = url.port().map(|p| format!(":{p}")).unwrap_or_default();
+    let mut b: PushgatewayBuilder = PushgatewayConfig::builder(&format!("{scheme}://{host}{port}"), job)?;
+    for pair in segments[2..].chunks_exact(2) {
+        b = b.grouping_label(&pair[0], &pair[1])?;
+    }
+    let get = |k: &str| lookup(k).filter(|v| !v.trim().is_empty());
+    if let Some(s) = get(ENV_PUSH_INTERVAL_SECONDS) {
+        let secs: f64 = s.trim().parse().ok().filter(|v: &f64| *v > 0.0 && v.is_finite()).ok_or(ConfigError::Env {
+            var: ENV_PUSH_INTERVAL_SECONDS,
+            reason: "expected a number of seconds greater than 0".into(),
+        })?;
+        b = b.interval(Duration::from_secs_f64(secs));
+    }
+    if let Some(user) = get(ENV_PUSH_USER) {
+        let file = get(ENV_PUSH_PASSWORD_FILE)
+            .ok_or(ConfigError::Env { var: ENV_PUSH_PASSWORD_FILE, reason: format!("{ENV_PUSH_USER} needs it") })?;
+        b = b.basic_auth_password_file(user.trim(), Path::new(file.trim())).map_err(env_err(ENV_PUSH_PASSWORD_FILE))?;
+    }
+    if let Some(file) = get(ENV_PUSH_BEARER_TOKEN_FILE) {
+        b = b.bearer_token_file(Path::new(file.trim())).map_err(env_err(ENV_PUSH_BEARER_TOKEN_FILE))?;
+    }
+    if let Some(ca) = get(ENV_PUSH_CA_FILE) {
+        b = b.ca_file(ca.trim());
+    }
+    b.build()
+}

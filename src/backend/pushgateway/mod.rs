@@ -1,0 +1,130 @@
+//! The Pushgateway client (feature `pushgateway`; HTTPS with feature `tls`), for jobs that end
+//! before anyone could scrape them. It pushes text 0.0.4 on an interval from its own worker
+//! thread, and once more at shutdown (or DELETEs the group, if asked); a failed push is retried
+//! with exponential backoff and jitter. The caller never waits for the network.
+
+mod client;
+mod config;
+pub(crate) mod from_url;
+mod grouping;
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use hyper::Method;
+
+pub use client::PushError;
+pub use config::{PushMethod, PushgatewayBuilder, PushgatewayConfig};
+pub use from_url::{
+    ENV_PUSH_BEARER_TOKEN_FILE, ENV_PUSH_CA_FILE, ENV_PUSH_INTERVAL_SECONDS, ENV_PUSH_PASSWORD_FILE, ENV_PUSH_USER,
+};
+
+use crate::export::{ExporterError, Format, PushExporter};
+use crate::registry::{Event, Registry};
+
+/// Pushes a registry to a Pushgateway (what `Backend::Pushgateway` runs).
+pub struct PushgatewayExporter {
+    config: PushgatewayConfig,
+    client: client::Client,
+    path: String,
+    body: String,
+    /// Made on the worker thread at the first push.
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl std::fmt::Debug for PushgatewayExporter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PushgatewayExporter").field("path", &self.path).finish_non_exhaustive()
+    }
+}
+
+impl PushgatewayExporter {
+    /// An exporter for `config`.
+    ///
+    /// # Errors
+    /// The TLS settings cannot be used (unreadable CA file, no trusted roots).
+    pub fn new(config: PushgatewayConfig) -> Result<Self, crate::ConfigError> {
+        Ok(Self {
+            client: client::Client::new(&config)?,
+            path: grouping::group_path(&config.job, &config.grouping),
+            config,
+            body: String::new(),
+            runtime: None,
+        })
+    }
+
+    fn method(&self) -> Method {
+        match self.config.method {
+            PushMethod::Put => Method::PUT,
+            PushMethod::Post => Method::POST,
+        }
+    }
+
+    /// Sends once, retrying retryable failures with backoff and jitter within `budget`.
+    fn deliver(&mut self, registry: &Registry, method: Method, budget: Duration) -> Result<(), ExporterError> {
+        let fail = |source: Box<dyn std::error::Error + Send + Sync>| ExporterError::Push {
+            exporter: "pushgateway".into(),
+            source,
+        };
+        let body = if method == Method::DELETE {
+            Bytes::new()
+        } else {
+            registry.render_into(Format::PrometheusText, &mut self.body);
+            Bytes::copy_from_slice(self.body.as_bytes())
+        };
+        if self.runtime.is_none() {
+            let rt =
+                tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| fail(Box::new(e)))?;
+            self.runtime = Some(rt);
+        }
+        let Some(rt) = &self.runtime else { return Ok(()) };
+        let deadline = Instant::now() + budget;
+        let mut delay = self.config.initial_backoff;
+        let events = registry.self_metrics();
+        loop {
+            match rt.block_on(self.client.send(&self.config, method.clone(), &self.path, body.clone())) {
+                Ok(_) => {
+                    events.record(if method == Method::DELETE { Event::PushDeleted } else { Event::PushSent });
+                    return Ok(());
+                }
+                Err(e) if e.is_retryable() && Instant::now() + delay < deadline => {
+                    events.record(Event::PushRetried);
+                    tracing::debug!(error = %e, retry_in = ?delay, "push failed; retrying");
+                    std::thread::sleep(jitter(delay));
+                    delay = (delay * 2).min(self.config.max_backoff);
+                }
+                Err(e) => {
+                    events.record(Event::PushFailed);
+                    return Err(fail(Box::new(e)));
+                }
+            }
+        }
+    }
+}
+
+/// `d` plus up to half of it again, at random, so many jobs do not retry in step.
+fn jitter(d: Duration) -> Duration {
+    use std::hash::BuildHasher;
+    let r = std::collections::hash_map::RandomState::new().hash_one(Instant::now());
+    d + d.mul_f64((r % 1000) as f64 / 2000.0)
+}
+
+impl PushExporter for PushgatewayExporter {
+    fn name(&self) -> &str {
+        "pushgateway"
+    }
+
+    fn interval(&self) -> Duration {
+        self.config.interval
+    }
+
+    fn push(&mut self, registry: &Registry) -> Result<(), ExporterError> {
+        let method = self.method();
+        self.deliver(registry, method, self.config.interval)
+    }
+
+    fn shutdown(&mut self, registry: &Registry) -> Result<(), ExporterError> {
+        let method = if self.config.delete_on_shutdown { Method::DELETE } else { self.method() };
+        self.deliver(registry, method, self.config.shutdown_budget)
+    }
+}
