@@ -11,7 +11,7 @@ use flate2::write::GzEncoder;
 use flate2::Compression;
 
 use crate::export::Format;
-use crate::registry::Registry;
+use crate::registry::{Event, Registry};
 
 struct Entry {
     started: Instant,
@@ -45,9 +45,11 @@ impl RenderCache {
         let i = slot(format, gzip);
         if let Some(e) = &state.entries[i] {
             if e.started >= arrived {
+                self.registry.self_metrics().record(Event::ScrapeRenderShared);
                 return e.body.clone();
             }
         }
+        self.registry.self_metrics().record(Event::ScrapeRendered);
         let started = Instant::now();
         let registry = self.registry.clone();
         let mut buffer = std::mem::take(&mut state.buffer);
