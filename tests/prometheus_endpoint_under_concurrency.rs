@@ -93,3 +93,44 @@ fn an_oversized_request_head_is_refused() {
     assert_eq!(get(addr, "/metrics").status, 200);
     m.shutdown().unwrap();
 }
+
+fn wide_metrics(backend: Backend) -> codomyrmex_metrics::Metrics {
+    let m = MetricsBuilder::new(backend)
+        .registry(
+            RegistryBuilder::default()
+                .policy(Policy::default().with_max_series_per_metric(200_000).with_max_series_total(200_000)),
+        )
+        .build()
+        .unwrap();
+    let f = m.counter_family("wide", "Many series.", &["id"]).unwrap();
+    for i in 0..150_000 {
+        f.inc(&[&i.to_string()]);
+    }
+    m
+}
+
+#[test]
+fn past_the_in_flight_limit_a_scrape_gets_503() {
+    let m = wide_metrics(Backend::InMemory);
+    let config = PrometheusConfig::builder().max_in_flight(1).build().unwrap();
+    let handler = ScrapeHandler::new(m.registry().clone(), &config);
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let req = || hyper::Request::get("/metrics").body(()).unwrap();
+    let (first, second) = rt.block_on(async { tokio::join!(handler.handle(req(), None), handler.handle(req(), None)) });
+    assert_eq!(first.status(), 200);
+    assert_eq!(second.status(), 503);
+    assert_eq!(second.headers().get("retry-after").unwrap(), "1");
+    assert_eq!(m.self_metrics().get(Event::ScrapeOverloaded), 1);
+}
+
+#[test]
+fn a_request_that_takes_too_long_gets_503() {
+    let (listener, addr) = loopback();
+    let config =
+        PrometheusConfig::builder().listener(listener).request_timeout(Duration::from_millis(10)).build().unwrap();
+    let m = wide_metrics(Backend::Prometheus(config));
+    let r = get(addr, "/metrics");
+    assert_eq!((r.status, r.text().as_str()), (503, "request timed out\n"));
+    assert_eq!(m.self_metrics().get(Event::ScrapeTimeout), 1);
+    m.shutdown().unwrap();
+}
