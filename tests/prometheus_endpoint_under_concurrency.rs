@@ -17,17 +17,7 @@ fn concurrent_scrapes_share_a_render_instead_of_multiplying_it() {
     let (listener, addr) = loopback();
     let config =
         PrometheusConfig::builder().listener(listener).client_rate_limit(1000, 1000).max_in_flight(64).build().unwrap();
-    let m = MetricsBuilder::new(Backend::Prometheus(config))
-        .registry(
-            RegistryBuilder::default()
-                .policy(Policy::default().with_max_series_per_metric(200_000).with_max_series_total(200_000)),
-        )
-        .build()
-        .unwrap();
-    let f = m.counter_family("wide", "Many series.", &["id"]).unwrap();
-    for i in 0..150_000 {
-        f.inc(&[&i.to_string()]);
-    }
+    let m = wide_metrics(Backend::Prometheus(config));
     let statuses: Vec<u16> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..16).map(|_| s.spawn(move || get(addr, "/metrics").status)).collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
