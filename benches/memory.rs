@@ -3,38 +3,14 @@
 
 mod common;
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicIsize, Ordering};
-
 use codomyrmex_metrics::{Buckets, Policy, Registry};
+use common::tracking_alloc::{live, Tracking};
 use common::Table;
 use measured::{CounterVec, LabelGroup};
 use paracord::ParaCord;
 
-struct Tracking;
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-
-unsafe impl GlobalAlloc for Tracking {
-    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        LIVE.fetch_add(l.size() as isize, Ordering::Relaxed);
-        unsafe { System.alloc(l) }
-    }
-    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        LIVE.fetch_sub(l.size() as isize, Ordering::Relaxed);
-        unsafe { System.dealloc(p, l) }
-    }
-    unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
-        LIVE.fetch_add(n as isize - l.size() as isize, Ordering::Relaxed);
-        unsafe { System.realloc(p, l, n) }
-    }
-}
-
 #[global_allocator]
 static GLOBAL: Tracking = Tracking;
-
-fn live() -> isize {
-    LIVE.load(Ordering::SeqCst)
-}
 
 /// Bytes still held after `f` that were not held before it (what `f` keeps alive is returned
 /// and dropped only after the measurement).

@@ -2,34 +2,18 @@
 //! TLS, measured with wrk on loopback; and the server's heap under 1,000 idle connections.
 //! Run: `cargo bench --bench scrape_server --features prometheus,tls` (needs `wrk` and `openssl`).
 
-use std::alloc::{GlobalAlloc, Layout, System};
+mod common;
+
 use std::net::TcpStream;
 use std::process::Command;
-use std::sync::atomic::{AtomicIsize, Ordering};
 use std::time::Duration;
 
 use codomyrmex_metrics::{Backend, Metrics, Policy, PrometheusBuilder, PrometheusConfig, RegistryBuilder};
 
-struct Tracking;
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-
-unsafe impl GlobalAlloc for Tracking {
-    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        LIVE.fetch_add(l.size() as isize, Ordering::Relaxed);
-        unsafe { System.alloc(l) }
-    }
-    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        LIVE.fetch_sub(l.size() as isize, Ordering::Relaxed);
-        unsafe { System.dealloc(p, l) }
-    }
-    unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
-        LIVE.fetch_add(n as isize - l.size() as isize, Ordering::Relaxed);
-        unsafe { System.realloc(p, l, n) }
-    }
-}
-
 #[global_allocator]
 static GLOBAL: Tracking = Tracking;
+
+use common::tracking_alloc::{live, Tracking};
 
 const SERIES: usize = 10_000;
 
@@ -107,10 +91,10 @@ fn main() {
 
     // Heap held by the server for 1,000 idle connections (the clients' sockets hold no heap).
     std::thread::sleep(Duration::from_millis(200));
-    let before = LIVE.load(Ordering::SeqCst);
+    let before = live();
     let idle: Vec<TcpStream> = (0..1_000).filter_map(|_| TcpStream::connect(addr).ok()).collect();
     std::thread::sleep(Duration::from_millis(500));
-    let after = LIVE.load(Ordering::SeqCst);
+    let after = live();
     let scrape = std::process::Command::new("curl")
         .args(["-s", "-o", "/dev/null", "-w", "%{http_code} in %{time_total}s", &format!("http://{addr}/metrics")])
         .output();

@@ -2,6 +2,8 @@
 //! the same process, one after another, and the table shows ratios against the reference.
 #![allow(dead_code)]
 
+pub mod tracking_alloc;
+
 use std::time::{Duration, Instant};
 
 /// Median nanoseconds per operation: `samples` runs of `f(iters)`, each doing `iters` ops.

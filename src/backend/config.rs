@@ -149,7 +149,19 @@ impl Backend {
 }
 
 fn invalid(reason: &str) -> ConfigError {
-    ConfigError::InvalidUrl { reason: reason.to_owned(), accepted: ACCEPTED_SCHEMES }
+    invalid_url(reason.to_owned())
+}
+
+/// A URL error that lists the accepted forms.
+#[cfg_attr(not(any(feature = "prometheus", feature = "pushgateway")), allow(dead_code))]
+pub(crate) fn invalid_url(reason: String) -> ConfigError {
+    ConfigError::InvalidUrl { reason, accepted: ACCEPTED_SCHEMES }
+}
+
+/// Wraps an error as one about environment variable `var`.
+#[cfg_attr(not(any(feature = "prometheus", feature = "pushgateway")), allow(dead_code))]
+pub(crate) fn env_error(var: &'static str) -> impl Fn(ConfigError) -> ConfigError {
+    move |e| ConfigError::Env { var, reason: e.to_string() }
 }
 
 impl FromStr for Backend {

@@ -1,6 +1,6 @@
 //! Backends and the `get_metrics` factory.
 
-mod config;
+pub(crate) mod config;
 mod handle;
 #[cfg(feature = "prometheus")]
 pub mod prometheus;

@@ -24,13 +24,7 @@ pub const ENV_ALLOW_CIDRS: &str = "CODOMYRMEX_METRICS_ALLOW_CIDRS";
 /// `true` to allow a public address without auth or TLS.
 pub const ENV_ALLOW_PUBLIC_BIND: &str = "CODOMYRMEX_METRICS_ALLOW_UNAUTHENTICATED_PUBLIC_BIND";
 
-fn invalid(reason: String) -> ConfigError {
-    ConfigError::InvalidUrl { reason, accepted: crate::backend::ACCEPTED_SCHEMES }
-}
-
-fn env_err(var: &'static str) -> impl Fn(ConfigError) -> ConfigError {
-    move |e| ConfigError::Env { var, reason: e.to_string() }
-}
+use crate::backend::config::{env_error as env_err, invalid_url as invalid};
 
 pub(crate) fn config_from_url(
     url: &url::Url,

@@ -18,13 +18,7 @@ pub const ENV_PUSH_BEARER_TOKEN_FILE: &str = "CODOMYRMEX_METRICS_PUSH_BEARER_TOK
 /// PEM CA to verify the gateway with, instead of the system's roots.
 pub const ENV_PUSH_CA_FILE: &str = "CODOMYRMEX_METRICS_PUSH_CA_FILE";
 
-fn invalid(reason: String) -> ConfigError {
-    ConfigError::InvalidUrl { reason, accepted: crate::backend::ACCEPTED_SCHEMES }
-}
-
-fn env_err(var: &'static str) -> impl Fn(ConfigError) -> ConfigError {
-    move |e| ConfigError::Env { var, reason: e.to_string() }
-}
+use crate::backend::config::{env_error as env_err, invalid_url as invalid};
 
 fn decode(segment: &str) -> String {
     url::form_urlencoded::parse(format!("x={}", segment.replace('+', "%2B")).as_bytes())
