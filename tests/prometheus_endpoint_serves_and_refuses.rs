@@ -217,16 +217,33 @@ fn secret_files_readable_by_others_are_refused_and_never_echoed() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// After shutdown nothing serves this registry on `addr`. (Another test may bind the freed
+/// port at once, so a connection alone proves nothing: check it is not our registry.)
+fn assert_stopped(addr: SocketAddr, marker: &str) {
+    if let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_secs(1)) {
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let _ = s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        let mut body = String::new();
+        let _ = s.read_to_string(&mut body);
+        assert!(!body.contains(marker), "the endpoint still serves after shutdown");
+    }
+}
+
 #[test]
 fn shutdown_closes_the_listener_and_the_server_also_runs_on_the_callers_runtime() {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let (m, addr) = rt.block_on(async { serve(PrometheusConfig::builder()) });
+    let marker = format!("marker_{}", std::process::id());
+    m.gauge(&marker, "Unique to this test.").unwrap().set(1.0);
     let r = rt.block_on(async { tokio::task::spawn_blocking(move || get(addr, "/metrics")).await.unwrap() });
     assert_eq!(r.status, 200);
+    assert!(r.text().contains(&marker));
     m.shutdown().unwrap();
-    assert!(TcpStream::connect_timeout(&addr, Duration::from_secs(1)).is_err());
+    assert_stopped(addr, &marker);
     drop(rt);
     let (m, addr) = serve(PrometheusConfig::builder());
+    m.gauge(&marker, "Unique to this test.").unwrap().set(1.0);
+    assert!(get(addr, "/metrics").text().contains(&marker));
     m.shutdown().unwrap();
-    assert!(TcpStream::connect_timeout(&addr, Duration::from_secs(1)).is_err());
+    assert_stopped(addr, &marker);
 }
