@@ -3,6 +3,8 @@
 mod encode;
 pub mod escape;
 mod exporter;
+mod view;
 
 pub use encode::Format;
 pub use exporter::{Exporter, ExporterError, PullExporter, PushExporter};
+pub use view::{SeriesValue, SeriesView};
