@@ -31,6 +31,7 @@ fn facade_names_are_rewritten_into_the_grammar_and_counted() {
         metrics::counter!("http.server.requests").increment(2);
         metrics::gauge!("9lives").set(1.0);
         metrics::counter!("codomyrmex_metrics_fake").increment(1);
+        metrics::counter!("codomyrmex_metrics_fake", "k" => "v").increment(1);
     });
     let t = m.render(Format::PrometheusText);
     assert!(t.contains("\nhttp_server_requests_total 2\n"), "{t}");
@@ -38,6 +39,7 @@ fn facade_names_are_rewritten_into_the_grammar_and_counted() {
     assert!(!t.contains("codomyrmex_metrics_fake"));
     assert_eq!(m.self_metrics().get(Event::NameSanitized), 2);
     assert_eq!(m.self_metrics().get(Event::InvalidName), 1);
+    assert_eq!(m.self_metrics().get(Event::TypeConflict), 0, "a refused name is not a type conflict");
 }
 
 #[test]

@@ -248,10 +248,13 @@ impl Registry {
     /// (counted in self-metrics). One read-locked hash lookup once the name is known.
     pub(crate) fn facade_family(&self, kind: MetricKind, name: &str) -> Option<FamilyRef> {
         if let Some(found) = self.inner.facade.read().get(name) {
-            return found.as_ref().filter(|f| f.desc().kind == kind).cloned().or_else(|| {
+            // `None`: the name was refused when first seen, and counted then.
+            let family = found.as_ref()?;
+            if family.desc().kind != kind {
                 self.inner.shared.events.record(Event::TypeConflict);
-                None
-            });
+                return None;
+            }
+            return Some(family.clone());
         }
         self.facade_family_slow(kind, name)
     }
