@@ -169,3 +169,25 @@ fn a_sharded_counter_loses_nothing_across_threads() {
     assert_eq!(c.value(), 400_000.5);
     assert!(r.render(Format::PrometheusText).contains("\nhot_total 400000.5\n"));
 }
+
+#[test]
+fn the_raw_key_cache_is_bounded_across_families_and_lookups_stay_correct_past_it() {
+    // A total limit of 10 series allows 20 cached raw keys in all; 5 families x 10 values need 50.
+    let r = Registry::builder().policy(codomyrmex_metrics::Policy::default().with_max_series_total(10)).build();
+    let families: Vec<_> = (0..5).map(|i| r.counter_family(&format!("f{i}"), "h", &["k"]).unwrap()).collect();
+    for _ in 0..3 {
+        for f in &families {
+            for v in 0..10 {
+                f.inc(&[&format!("v{v}")]);
+            }
+        }
+    }
+    assert_eq!(r.series_count(), 10);
+    let t = r.render(Format::PrometheusText);
+    let rendered_total: f64 = t
+        .lines()
+        .filter(|l| l.starts_with('f') && !l.starts_with('#'))
+        .map(|l| l.rsplit(' ').next().unwrap().parse::<f64>().unwrap())
+        .sum();
+    assert_eq!(rendered_total, 150.0, "every increment is counted exactly once: {t}");
+}

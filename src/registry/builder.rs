@@ -148,6 +148,7 @@ impl RegistryBuilder {
                     policy,
                     events: Arc::new(SelfMetrics::default()),
                     total: AtomicUsize::new(0),
+                    cached_keys: AtomicUsize::new(0),
                     clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock::default())),
                     disabled: self.disabled,
                 }),

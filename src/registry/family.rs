@@ -261,8 +261,11 @@ impl<C: Cell> Family<C> {
         if let Some(e) = table.raw.find(hash, |e| key_eq(&e.key, raw)) {
             return e.target.clone();
         }
+        // The cache of raw keys is bounded per family and in total; past either bound a miss
+        // runs the policy each time: slower, still correct, and memory stays bounded.
         let raw_limit = shared.policy.series_limit(metric).saturating_mul(2).max(16);
-        let cache = table.raw.len() < raw_limit;
+        let total_limit = shared.policy.max_series_total().saturating_mul(2);
+        let cache = table.raw.len() < raw_limit && shared.cached_keys.load(Ordering::Relaxed) < total_limit;
         let target = match final_pairs {
             None => None,
             Some(_) => {
@@ -305,6 +308,7 @@ impl<C: Cell> Family<C> {
             }
         };
         if cache {
+            shared.cached_keys.fetch_add(1, Ordering::Relaxed);
             let entry = RawEntry { key: encode_key(raw), target: target.clone() };
             table.raw.insert_unique(hash, entry, |e| hash_encoded(&e.key));
         }
@@ -367,11 +371,13 @@ impl<C: Cell> Family<C> {
         if expired.is_empty() {
             return 0;
         }
+        let cached_before = table.raw.len();
         for &i in expired.iter().rev() {
             let gone = table.series.swap_remove(i);
             table.seen.swap_remove(i);
             table.raw.retain(|r| !r.target.as_ref().is_some_and(|s| Arc::ptr_eq(s, &gone.series)));
         }
+        self.shared.cached_keys.fetch_sub(cached_before - table.raw.len(), Ordering::Relaxed);
         table.by_labels.clear();
         let entries = &table.series;
         for (i, e) in entries.iter().enumerate() {

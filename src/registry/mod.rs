@@ -35,6 +35,8 @@ pub(crate) struct Shared {
     pub(crate) policy: Policy,
     pub(crate) events: Arc<SelfMetrics>,
     pub(crate) total: AtomicUsize,
+    /// Raw-key cache entries across all families (bounded at twice the total series limit).
+    pub(crate) cached_keys: AtomicUsize,
     pub(crate) clock: Arc<dyn Clock>,
     /// A no-op registry: every handle records nothing.
     pub(crate) disabled: bool,
