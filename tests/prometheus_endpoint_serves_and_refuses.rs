@@ -247,3 +247,25 @@ fn shutdown_closes_the_listener_and_the_server_also_runs_on_the_callers_runtime(
     m.shutdown().unwrap();
     assert_stopped(addr, &marker);
 }
+
+#[test]
+fn a_connection_that_sends_nothing_is_closed_at_the_header_timeout() {
+    let (m, addr) = serve(PrometheusConfig::builder().header_timeout(Duration::from_millis(300)));
+    let mut idle = TcpStream::connect(addr).unwrap();
+    idle.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let start = Instant::now();
+    let mut buf = [0u8; 64];
+    let n = idle.read(&mut buf).unwrap_or(0);
+    assert!(start.elapsed() < Duration::from_secs(3), "idle connection held for {:?}", start.elapsed());
+    assert!(!String::from_utf8_lossy(&buf[..n]).contains("jobs_total"));
+    // A kept-alive connection that goes quiet after a request is closed the same way.
+    let mut kept = TcpStream::connect(addr).unwrap();
+    kept.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    kept.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let start = Instant::now();
+    let mut all = Vec::new();
+    let _ = kept.read_to_end(&mut all);
+    assert!(String::from_utf8_lossy(&all).contains("jobs_total"));
+    assert!(start.elapsed() < Duration::from_secs(3), "kept-alive connection held for {:?}", start.elapsed());
+    m.shutdown().unwrap();
+}

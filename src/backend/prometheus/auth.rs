@@ -45,7 +45,9 @@ impl Auth {
             })
             .unwrap_or(4);
         let dummy = if settings.basic.iter().any(|(_, p)| matches!(p, Password::Bcrypt(_))) {
-            bcrypt::hash("codomyrmex-dummy-password", cost.clamp(4, 31)).unwrap_or_default()
+            // Same cost as the real hashes (up to 16, about a second), so an unknown user takes
+            // as long as a known one.
+            bcrypt::hash("codomyrmex-dummy-password", cost.clamp(4, 16)).unwrap_or_default()
         } else {
             String::new()
         };

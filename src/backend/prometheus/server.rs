@@ -106,6 +106,8 @@ async fn accept_loop(
 ) {
     let max = settings.max_connections;
     let slots = Arc::new(Semaphore::new(max));
+    // Refusals being written at once; past it, a connection over the limit is just closed.
+    let refusals = Arc::new(Semaphore::new(max));
     loop {
         let (stream, peer) = tokio::select! {
             _ = stopped.changed() => break,
@@ -122,7 +124,13 @@ async fn accept_loop(
         let _ = stream.set_nodelay(true);
         let Ok(slot) = Arc::clone(&slots).try_acquire_owned() else {
             handler.registry().self_metrics().record(Event::ScrapeConnectionLimit);
-            tokio::spawn(refuse(stream, acceptor.is_some()));
+            if let Ok(permit) = Arc::clone(&refusals).try_acquire_owned() {
+                let tls = acceptor.is_some();
+                tokio::spawn(async move {
+                    refuse(stream, tls).await;
+                    drop(permit);
+                });
+            }
             continue;
         };
         let (handler, settings, acceptor, stopped) =
