@@ -265,3 +265,39 @@ fn pushgateway_urls_and_environment() {
             .unwrap_err();
     assert!(err.to_string().contains("CODOMYRMEX_METRICS_PUSH_INTERVAL_SECONDS"), "{err}");
 }
+
+#[test]
+fn a_gateway_that_never_answers_costs_the_timeout_and_the_shutdown_budget_no_more() {
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = silent.local_addr().unwrap();
+    let hold = std::thread::spawn(move || {
+        // Accept and read, never answer, until the client gives up.
+        let mut held = Vec::new();
+        silent.set_nonblocking(true).unwrap();
+        let end = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < end {
+            if let Ok((s, _)) = silent.accept() {
+                held.push(s);
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        held.len()
+    });
+    let m = start(
+        PushgatewayConfig::builder(&format!("http://{addr}"), "e2e_silent")
+            .unwrap()
+            .interval(Duration::from_secs(3600))
+            .timeout(Duration::from_millis(200))
+            .shutdown_budget(Duration::from_millis(900))
+            .backoff(Duration::from_millis(50), Duration::from_millis(200)),
+    );
+    m.counter("silent_total", "h").unwrap().inc();
+    let started = Instant::now();
+    let err = m.shutdown().unwrap_err().to_string();
+    let took = started.elapsed();
+    assert!(err.contains("did not answer within"), "{err}");
+    assert!(took < Duration::from_secs(2), "shutdown took {took:?}");
+    assert!(m.self_metrics().get(Event::PushRetried) >= 1);
+    assert_eq!(m.self_metrics().get(Event::PushFailed), 1);
+    assert!(hold.join().unwrap() >= 2, "the client should have retried");
+}
