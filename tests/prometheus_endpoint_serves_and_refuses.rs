@@ -269,3 +269,18 @@ fn a_connection_that_sends_nothing_is_closed_at_the_header_timeout() {
     assert!(start.elapsed() < Duration::from_secs(3), "kept-alive connection held for {:?}", start.elapsed());
     m.shutdown().unwrap();
 }
+
+#[test]
+fn shutdown_from_async_code_on_a_current_thread_runtime_does_not_stall() {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let (m, addr) = serve(PrometheusConfig::builder());
+        let marker = format!("ct_marker_{}", std::process::id());
+        m.gauge(&marker, "Unique to this test.").unwrap().set(1.0);
+        let started = Instant::now();
+        m.shutdown().unwrap();
+        assert!(started.elapsed() < Duration::from_millis(500), "shutdown stalled for {:?}", started.elapsed());
+        tokio::time::sleep(Duration::from_millis(100)).await; // the server task runs and stops
+        assert_stopped(addr, &marker);
+    });
+}

@@ -204,8 +204,13 @@ impl Metrics {
         self.inner.registry.render(format)
     }
 
-    /// Stops every exporter: push exporters push one last time. Safe to call more than once;
-    /// later calls do nothing. Handles keep working and record into the registry.
+    /// Stops every exporter: push exporters push one last time (within their shutdown budget,
+    /// 5 s by default), the scrape endpoint lets open requests finish (up to 5 s). Safe to call
+    /// more than once; later calls do nothing. Handles keep working and record into the registry.
+    ///
+    /// It blocks while exporters finish; from async code, prefer `spawn_blocking`. On a
+    /// current-thread runtime the scrape endpoint is only signalled, and stops at the caller's
+    /// next `.await`.
     ///
     /// # Errors
     /// The first exporter error; every exporter is still asked to stop.

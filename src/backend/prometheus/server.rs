@@ -87,10 +87,16 @@ impl Server {
         self.local_addr
     }
 
-    /// Stops accepting, lets open requests finish (up to 5 s), then returns.
+    /// Stops accepting, lets open requests finish (up to 5 s), then returns. Called from async
+    /// code on a current-thread runtime, the server task cannot run while we wait, so it only
+    /// signals: the server stops at the caller's next `.await`.
     pub(crate) fn shutdown(mut self) {
         let _ = self.stop.send(true);
-        let _ = self.done.recv_timeout(DRAIN + Duration::from_secs(1));
+        let on_single_thread = tokio::runtime::Handle::try_current()
+            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::CurrentThread);
+        if self.runtime.is_some() || !on_single_thread {
+            let _ = self.done.recv_timeout(DRAIN + Duration::from_secs(1));
+        }
         if let Some(rt) = self.runtime.take() {
             rt.shutdown_background();
         }
