@@ -284,3 +284,14 @@ fn shutdown_from_async_code_on_a_current_thread_runtime_does_not_stall() {
         assert_stopped(addr, &marker);
     });
 }
+
+#[test]
+fn dropping_the_last_handle_inside_async_code_stops_the_server_without_a_panic() {
+    let (m, addr) = serve(PrometheusConfig::builder()); // its own runtime: made outside one
+    let marker = format!("drop_marker_{}", std::process::id());
+    m.gauge(&marker, "Unique to this test.").unwrap().set(1.0);
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async move { drop(m) });
+    std::thread::sleep(Duration::from_millis(100));
+    assert_stopped(addr, &marker);
+}

@@ -56,3 +56,13 @@ impl PushWorker {
         }
     }
 }
+
+impl Drop for PushWorker {
+    /// Dropped without `shutdown`: ask the worker to stop (it still makes its last push) but do
+    /// not wait for it.
+    fn drop(&mut self) {
+        let (lock, cvar) = &*self.stop;
+        *lock.lock() = true;
+        cvar.notify_all();
+    }
+}

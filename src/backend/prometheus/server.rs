@@ -103,6 +103,17 @@ impl Server {
     }
 }
 
+impl Drop for Server {
+    /// Dropped without `shutdown` (the last `Metrics` handle went away): stop without
+    /// blocking, which is safe in async code too.
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
 async fn accept_loop(
     listener: tokio::net::TcpListener,
     handler: ScrapeHandler,
