@@ -295,3 +295,19 @@ fn dropping_the_last_handle_inside_async_code_stops_the_server_without_a_panic()
     std::thread::sleep(Duration::from_millis(100));
     assert_stopped(addr, &marker);
 }
+
+#[test]
+fn extreme_settings_are_clamped_not_panicked_on() {
+    let (m, addr) = serve(
+        PrometheusConfig::builder()
+            .max_connections(usize::MAX)
+            .max_in_flight(usize::MAX)
+            .header_timeout(Duration::MAX)
+            .request_timeout(Duration::MAX)
+            .max_header_bytes(usize::MAX)
+            .client_rate_limit(u32::MAX, u32::MAX)
+            .global_rate_limit(0, 0),
+    );
+    assert_eq!(get(addr, "/metrics").status, 200);
+    m.shutdown().unwrap();
+}

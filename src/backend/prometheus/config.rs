@@ -163,6 +163,11 @@ impl PrometheusConfig {
     }
 }
 
+/// Largest connection or in-flight limit (far above what one process can serve).
+const MAX_LIMIT: usize = 1 << 20;
+/// Longest timeout accepted; longer ones are cut to it.
+const MAX_TIMEOUT: Duration = Duration::from_secs(3600);
+
 fn invalid(setting: &'static str, reason: impl Into<String>) -> ConfigError {
     ConfigError::Invalid { setting, reason: reason.into() }
 }
@@ -291,31 +296,31 @@ impl PrometheusBuilder {
         self
     }
 
-    /// Open connections; past it, new ones get 503 and are closed [64].
+    /// Open connections; past it, new ones get 503 and are closed [64; at most 2^20].
     #[must_use]
     pub fn max_connections(mut self, n: usize) -> Self {
-        self.settings.max_connections = n.max(1);
+        self.settings.max_connections = n.clamp(1, MAX_LIMIT);
         self
     }
 
-    /// Requests being served at once; past it, 503 [8].
+    /// Requests being served at once; past it, 503 [8; at most 2^20].
     #[must_use]
     pub fn max_in_flight(mut self, n: usize) -> Self {
-        self.settings.max_in_flight = n.max(1);
+        self.settings.max_in_flight = n.clamp(1, MAX_LIMIT);
         self
     }
 
-    /// Time to read a request's headers, and for a TLS handshake [5 s].
+    /// Time to read a request's headers, and for a TLS handshake [5 s; 10 ms to 1 h].
     #[must_use]
     pub fn header_timeout(mut self, d: Duration) -> Self {
-        self.settings.header_timeout = d.max(Duration::from_millis(10));
+        self.settings.header_timeout = d.clamp(Duration::from_millis(10), MAX_TIMEOUT);
         self
     }
 
-    /// Time to answer a request [10 s].
+    /// Time to answer a request [10 s; 10 ms to 1 h].
     #[must_use]
     pub fn request_timeout(mut self, d: Duration) -> Self {
-        self.settings.request_timeout = d.max(Duration::from_millis(10));
+        self.settings.request_timeout = d.clamp(Duration::from_millis(10), MAX_TIMEOUT);
         self
     }
 

@@ -72,6 +72,9 @@ pub struct PushgatewayBuilder {
     allow_insecure_auth: bool,
 }
 
+/// Longest interval, timeout, budget or backoff accepted; longer ones are cut to it.
+const MAX_DURATION: Duration = Duration::from_secs(24 * 3600);
+
 fn invalid(setting: &'static str, reason: impl Into<String>) -> ConfigError {
     ConfigError::Invalid { setting, reason: reason.into() }
 }
@@ -132,10 +135,10 @@ impl PushgatewayBuilder {
         Ok(self)
     }
 
-    /// How often to push [10 s] (at least 100 ms).
+    /// How often to push [10 s; 100 ms to 24 h].
     #[must_use]
     pub fn interval(mut self, d: Duration) -> Self {
-        self.config.interval = d.max(Duration::from_millis(100));
+        self.config.interval = d.clamp(Duration::from_millis(100), MAX_DURATION);
         self
     }
 
@@ -156,22 +159,22 @@ impl PushgatewayBuilder {
     /// Time for one request, connection included [10 s].
     #[must_use]
     pub fn timeout(mut self, d: Duration) -> Self {
-        self.config.timeout = d.max(Duration::from_millis(10));
+        self.config.timeout = d.clamp(Duration::from_millis(10), MAX_DURATION);
         self
     }
 
     /// Time the last push (or DELETE) at shutdown may take, retries included [5 s].
     #[must_use]
     pub fn shutdown_budget(mut self, d: Duration) -> Self {
-        self.config.shutdown_budget = d;
+        self.config.shutdown_budget = d.min(MAX_DURATION);
         self
     }
 
     /// First and largest wait between retries [200 ms, 30 s]; waits double, with jitter.
     #[must_use]
     pub fn backoff(mut self, initial: Duration, max: Duration) -> Self {
-        self.config.initial_backoff = initial.max(Duration::from_millis(1));
-        self.config.max_backoff = max.max(self.config.initial_backoff);
+        self.config.initial_backoff = initial.clamp(Duration::from_millis(1), MAX_DURATION);
+        self.config.max_backoff = max.clamp(self.config.initial_backoff, MAX_DURATION);
         self
     }
 
