@@ -179,6 +179,26 @@ async fn serve(
     acceptor: Acceptor,
     stopped: watch::Receiver<bool>,
 ) {
+    // Nothing is allocated for a connection until its first byte arrives (within the header
+    // timeout): idle connections cost a task, not hyper's or rustls' buffers.
+    // `peek` waits for a real byte (`readable` may wake spuriously); 0 bytes is a closed socket.
+    let mut first = [0u8; 1];
+    if !matches!(tokio::time::timeout(settings.header_timeout, stream.peek(&mut first)).await, Ok(Ok(1..))) {
+        return;
+    }
+    // Boxed: the TLS and HTTP state is large, and an idle task should not carry it.
+    Box::pin(serve_connection(stream, peer, handler, settings, acceptor, stopped)).await;
+}
+
+#[cfg_attr(not(feature = "tls"), allow(unused_variables))]
+async fn serve_connection(
+    stream: tokio::net::TcpStream,
+    peer: SocketAddr,
+    handler: ScrapeHandler,
+    settings: Arc<Settings>,
+    acceptor: Acceptor,
+    stopped: watch::Receiver<bool>,
+) {
     #[cfg(feature = "tls")]
     if let Some(acceptor) = acceptor {
         let tls = match tokio::time::timeout(settings.header_timeout, acceptor.accept(stream)).await {
