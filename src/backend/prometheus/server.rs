@@ -150,10 +150,16 @@ async fn accept_loop(
             }
             continue;
         };
-        let (handler, settings, acceptor, stopped) =
-            (handler.clone(), Arc::clone(&settings), acceptor.clone(), stopped.clone());
+        #[cfg_attr(not(feature = "tls"), allow(clippy::clone_on_copy))]
+        let conn = Conn {
+            peer,
+            handler: handler.clone(),
+            settings: Arc::clone(&settings),
+            acceptor: acceptor.clone(),
+            stopped: stopped.clone(),
+        };
         tokio::spawn(async move {
-            serve(stream, peer, handler, settings, acceptor, stopped).await;
+            serve(stream, conn).await;
             drop(slot);
         });
     }
@@ -170,35 +176,29 @@ async fn refuse(mut stream: tokio::net::TcpStream, tls: bool) {
     let _ = stream.shutdown().await;
 }
 
-#[cfg_attr(not(feature = "tls"), allow(unused_variables))]
-async fn serve(
-    stream: tokio::net::TcpStream,
+/// What one connection's task needs besides its socket.
+struct Conn {
     peer: SocketAddr,
     handler: ScrapeHandler,
     settings: Arc<Settings>,
     acceptor: Acceptor,
     stopped: watch::Receiver<bool>,
-) {
+}
+
+async fn serve(stream: tokio::net::TcpStream, conn: Conn) {
     // Nothing is allocated for a connection until its first byte arrives (within the header
     // timeout): idle connections cost a task, not hyper's or rustls' buffers.
     // `peek` waits for a real byte (`readable` may wake spuriously); 0 bytes is a closed socket.
     let mut first = [0u8; 1];
-    if !matches!(tokio::time::timeout(settings.header_timeout, stream.peek(&mut first)).await, Ok(Ok(1..))) {
+    if !matches!(tokio::time::timeout(conn.settings.header_timeout, stream.peek(&mut first)).await, Ok(Ok(1..))) {
         return;
     }
     // Boxed: the TLS and HTTP state is large, and an idle task should not carry it.
-    Box::pin(serve_connection(stream, peer, handler, settings, acceptor, stopped)).await;
+    Box::pin(serve_connection(stream, conn)).await;
 }
 
-#[cfg_attr(not(feature = "tls"), allow(unused_variables))]
-async fn serve_connection(
-    stream: tokio::net::TcpStream,
-    peer: SocketAddr,
-    handler: ScrapeHandler,
-    settings: Arc<Settings>,
-    acceptor: Acceptor,
-    stopped: watch::Receiver<bool>,
-) {
+async fn serve_connection(stream: tokio::net::TcpStream, conn: Conn) {
+    let Conn { peer, handler, settings, acceptor, stopped } = conn;
     #[cfg(feature = "tls")]
     if let Some(acceptor) = acceptor {
         let tls = match tokio::time::timeout(settings.header_timeout, acceptor.accept(stream)).await {
@@ -216,6 +216,8 @@ async fn serve_connection(
         }
         return serve_http(TokioIo::new(tls), peer, handler, settings, stopped).await;
     }
+    #[cfg(not(feature = "tls"))]
+    let _ = acceptor;
     serve_http(TokioIo::new(stream), peer, handler, settings, stopped).await;
 }
 
