@@ -158,6 +158,16 @@ pub(crate) fn invalid_url(reason: String) -> ConfigError {
     ConfigError::InvalidUrl { reason, accepted: ACCEPTED_SCHEMES }
 }
 
+/// Refuses a URL that carries a user, a password or a query: secrets come from files named
+/// by environment variables (`hint` names them), never from a URL that may end up in a log.
+#[cfg_attr(not(any(feature = "prometheus", feature = "pushgateway")), allow(dead_code))]
+pub(crate) fn refuse_secrets_in_url(url: &url::Url, hint: &str) -> Result<(), ConfigError> {
+    if !url.username().is_empty() || url.password().is_some() || url.query().is_some() {
+        return Err(invalid_url(format!("{}:// takes no user, password or query: {hint}", url.scheme())));
+    }
+    Ok(())
+}
+
 /// Wraps an error as one about environment variable `var`.
 #[cfg_attr(not(any(feature = "prometheus", feature = "pushgateway")), allow(dead_code))]
 pub(crate) fn env_error(var: &'static str) -> impl Fn(ConfigError) -> ConfigError {

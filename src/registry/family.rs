@@ -163,36 +163,33 @@ impl<C: Cell> Family<C> {
         }
     }
 
+    /// The one lookup: a read-locked probe of the raw-key cache, else the policy. `f` gets the
+    /// series, or `None` when the registry is disabled or the policy dropped the measurement.
+    #[inline]
+    fn probe<R>(&self, raw: &[&str], f: impl FnOnce(Option<&Arc<Series<C>>>) -> R) -> R {
+        if self.shared.disabled {
+            return f(None);
+        }
+        let hash = hash_parts(raw);
+        {
+            let table = self.table.read();
+            if let Some(e) = table.raw.find(hash, |e| key_eq(&e.key, raw)) {
+                return f(e.target.as_ref());
+            }
+        }
+        f(self.resolve(hash, raw, None).as_ref())
+    }
+
     /// Runs `f` on the series for `raw` (values in schema order, or sorted `k, v` pairs for a
     /// dynamic family). `None` when the measurement was dropped by the policy.
     #[inline]
     pub(crate) fn with_series<R>(&self, raw: &[&str], f: impl FnOnce(&Series<C>) -> R) -> Option<R> {
-        if self.shared.disabled {
-            return None;
-        }
-        let hash = hash_parts(raw);
-        {
-            let table = self.table.read();
-            if let Some(e) = table.raw.find(hash, |e| key_eq(&e.key, raw)) {
-                return e.target.as_deref().map(f);
-            }
-        }
-        self.resolve(hash, raw, None).map(|s| f(&s))
+        self.probe(raw, |s| s.map(|s| f(s)))
     }
 
     /// The series for `raw`, cloned for a handle.
     pub(crate) fn get(&self, raw: &[&str]) -> Option<Arc<Series<C>>> {
-        if self.shared.disabled {
-            return None;
-        }
-        let hash = hash_parts(raw);
-        {
-            let table = self.table.read();
-            if let Some(e) = table.raw.find(hash, |e| key_eq(&e.key, raw)) {
-                return e.target.clone();
-            }
-        }
-        self.resolve(hash, raw, None)
+        self.probe(raw, |s| s.cloned())
     }
 
     /// Like [`Self::get`], but every policy change to the label set is returned as errors.

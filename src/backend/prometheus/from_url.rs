@@ -24,19 +24,17 @@ pub const ENV_ALLOW_CIDRS: &str = "CODOMYRMEX_METRICS_ALLOW_CIDRS";
 /// `true` to allow a public address without auth or TLS.
 pub const ENV_ALLOW_PUBLIC_BIND: &str = "CODOMYRMEX_METRICS_ALLOW_UNAUTHENTICATED_PUBLIC_BIND";
 
-use crate::backend::config::{env_error as env_err, invalid_url as invalid};
+use crate::backend::config::{env_error as env_err, invalid_url as invalid, refuse_secrets_in_url};
 
 pub(crate) fn config_from_url(
     url: &url::Url,
     tls: bool,
     lookup: &dyn Fn(&str) -> Option<String>,
 ) -> Result<PrometheusConfig, ConfigError> {
-    if !url.username().is_empty() || url.password().is_some() || url.query().is_some() {
-        return Err(invalid(format!(
-            "{}:// takes no user, password or query: give secrets in files named by {ENV_BASIC_AUTH_FILE} or {ENV_BEARER_TOKEN_FILE}",
-            url.scheme()
-        )));
-    }
+    refuse_secrets_in_url(
+        url,
+        &format!("give secrets in files named by {ENV_BASIC_AUTH_FILE} or {ENV_BEARER_TOKEN_FILE}"),
+    )?;
     // For a non-special scheme the `url` crate returns even an IP literal as an opaque host.
     let ip = match url.host() {
         Some(url::Host::Ipv4(v4)) => IpAddr::V4(v4),

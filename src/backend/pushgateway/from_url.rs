@@ -18,7 +18,7 @@ pub const ENV_PUSH_BEARER_TOKEN_FILE: &str = "CODOMYRMEX_METRICS_PUSH_BEARER_TOK
 /// PEM CA to verify the gateway with, instead of the system's roots.
 pub const ENV_PUSH_CA_FILE: &str = "CODOMYRMEX_METRICS_PUSH_CA_FILE";
 
-use crate::backend::config::{env_error as env_err, invalid_url as invalid};
+use crate::backend::config::{env_error as env_err, invalid_url as invalid, refuse_secrets_in_url};
 
 fn decode(segment: &str) -> String {
     url::form_urlencoded::parse(format!("x={}", segment.replace('+', "%2B")).as_bytes())
@@ -32,12 +32,10 @@ pub(crate) fn config_from_url(
     https: bool,
     lookup: &dyn Fn(&str) -> Option<String>,
 ) -> Result<PushgatewayConfig, ConfigError> {
-    if !url.username().is_empty() || url.password().is_some() || url.query().is_some() {
-        return Err(invalid(format!(
-            "{}:// takes no user, password or query: give credentials with {ENV_PUSH_USER}/{ENV_PUSH_PASSWORD_FILE} or {ENV_PUSH_BEARER_TOKEN_FILE}",
-            url.scheme()
-        )));
-    }
+    refuse_secrets_in_url(
+        url,
+        &format!("give credentials with {ENV_PUSH_USER}/{ENV_PUSH_PASSWORD_FILE} or {ENV_PUSH_BEARER_TOKEN_FILE}"),
+    )?;
     let host = url.host_str().ok_or_else(|| invalid("no host".into()))?;
     let segments: Vec<String> =
         url.path_segments().map(|s| s.filter(|p| !p.is_empty()).map(decode).collect()).unwrap_or_default();
