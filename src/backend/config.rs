@@ -50,6 +50,8 @@ const FEATURE_SCHEMES: &[(&str, &str)] = &[
 /// ```
 #[derive(Debug)]
 #[non_exhaustive]
+// A configuration value built once: its size does not matter, and boxing would burden callers.
+#[allow(clippy::large_enum_variant)]
 pub enum Backend {
     /// Keeps everything in memory; render on demand with [`crate::Metrics::render`].
     InMemory,
@@ -65,6 +67,9 @@ pub enum Backend {
     /// Pushes to a Pushgateway (feature `pushgateway`).
     #[cfg(feature = "pushgateway")]
     Pushgateway(crate::backend::pushgateway::PushgatewayConfig),
+    /// Sends to a StatsD server over UDP, TCP, TLS or a Unix socket (feature `statsd`).
+    #[cfg(feature = "statsd")]
+    Statsd(crate::backend::statsd::StatsdConfig),
 }
 
 impl Backend {
@@ -92,7 +97,7 @@ impl Backend {
         }
     }
 
-    #[cfg_attr(not(any(feature = "prometheus", feature = "pushgateway")), allow(unused_variables))]
+    #[cfg_attr(not(any(feature = "prometheus", feature = "pushgateway", feature = "statsd")), allow(unused_variables))]
     fn from_one_url(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let Some((scheme, _rest)) = text.split_once("://") else {
             return Err(invalid("expected SCHEME://…"));
@@ -115,6 +120,10 @@ impl Backend {
             "pushgateway" | "pushgateway+http" | "pushgateway+https" => {
                 crate::backend::pushgateway::from_url::config_from_url(&url, scheme == "pushgateway+https", lookup)
                     .map(Backend::Pushgateway)
+            }
+            #[cfg(feature = "statsd")]
+            "statsd" | "statsd+udp" | "statsd+tcp" | "statsd+tls" | "statsd+unix" | "statsd+unixgram" => {
+                crate::backend::statsd::config_from_url(&url, &scheme, lookup).map(Backend::Statsd)
             }
             other => match FEATURE_SCHEMES.iter().find(|(s, _)| *s == other) {
                 Some((_, feature)) => Err(ConfigError::Invalid {
@@ -153,14 +162,14 @@ fn invalid(reason: &str) -> ConfigError {
 }
 
 /// A URL error that lists the accepted forms.
-#[cfg_attr(not(any(feature = "prometheus", feature = "pushgateway")), allow(dead_code))]
+#[cfg_attr(not(any(feature = "prometheus", feature = "pushgateway", feature = "statsd")), allow(dead_code))]
 pub(crate) fn invalid_url(reason: String) -> ConfigError {
     ConfigError::InvalidUrl { reason, accepted: ACCEPTED_SCHEMES }
 }
 
 /// Refuses a URL that carries a user, a password or a query: secrets come from files named
 /// by environment variables (`hint` names them), never from a URL that may end up in a log.
-#[cfg_attr(not(any(feature = "prometheus", feature = "pushgateway")), allow(dead_code))]
+#[cfg_attr(not(any(feature = "prometheus", feature = "pushgateway", feature = "statsd")), allow(dead_code))]
 pub(crate) fn refuse_secrets_in_url(url: &url::Url, hint: &str) -> Result<(), ConfigError> {
     if !url.username().is_empty() || url.password().is_some() || url.query().is_some() {
         return Err(invalid_url(format!("{}:// takes no user, password or query: {hint}", url.scheme())));
@@ -169,7 +178,7 @@ pub(crate) fn refuse_secrets_in_url(url: &url::Url, hint: &str) -> Result<(), Co
 }
 
 /// Wraps an error as one about environment variable `var`.
-#[cfg_attr(not(any(feature = "prometheus", feature = "pushgateway")), allow(dead_code))]
+#[cfg_attr(not(any(feature = "prometheus", feature = "pushgateway", feature = "statsd")), allow(dead_code))]
 pub(crate) fn env_error(var: &'static str) -> impl Fn(ConfigError) -> ConfigError {
     move |e| ConfigError::Env { var, reason: e.to_string() }
 }

@@ -137,11 +137,19 @@ impl MetricsBuilder {
     /// [`ConfigError::Exporter`] when an exporter cannot start; those already started are stopped.
     pub fn build(self) -> Result<Metrics, ConfigError> {
         let noop = matches!(self.backend, Backend::Noop);
-        let registry = self.registry.disabled(noop).build();
+        #[cfg(feature = "statsd")]
+        let (backend, registry) = {
+            let mut targets = Vec::new();
+            let backend = take_statsd(self.backend, &mut targets)?;
+            (backend, self.registry.statsd_targets(targets))
+        };
+        #[cfg(not(feature = "statsd"))]
+        let (backend, registry) = (self.backend, self.registry);
+        let registry = registry.disabled(noop).build();
         let metrics = Metrics {
             inner: Arc::new(Inner { registry, running: Mutex::new(Vec::new()), shut_down: AtomicBool::new(false) }),
         };
-        if let Err(e) = metrics.start(self.backend) {
+        if let Err(e) = metrics.start(backend) {
             let _ = metrics.shutdown();
             return Err(e);
         }
@@ -149,10 +157,32 @@ impl MetricsBuilder {
     }
 }
 
+/// Replaces each StatsD backend by its exporter, collecting what the registry's hot path needs
+/// to reach it (the registry is built after this, with every target known).
+#[cfg(feature = "statsd")]
+fn take_statsd(backend: Backend, targets: &mut Vec<crate::backend::statsd::tap::Target>) -> Result<Backend, ConfigError> {
+    match backend {
+        Backend::Statsd(config) => {
+            let (exporter, target) = crate::backend::statsd::StatsdExporter::new(config, targets.len())?;
+            targets.push(target);
+            Ok(Backend::Custom(Exporter::Pull(Box::new(exporter))))
+        }
+        Backend::Multi(all) => {
+            all.into_iter().map(|b| take_statsd(b, targets)).collect::<Result<Vec<_>, _>>().map(Backend::Multi)
+        }
+        other => Ok(other),
+    }
+}
+
 impl Metrics {
     fn start(&self, backend: Backend) -> Result<(), ConfigError> {
         match backend {
             Backend::InMemory | Backend::Noop => Ok(()),
+            #[cfg(feature = "statsd")]
+            Backend::Statsd(config) => Err(ConfigError::Invalid {
+                setting: "backend",
+                reason: format!("StatsD backend {:?} reached start unprepared", config.transport()),
+            }),
             Backend::Multi(all) => all.into_iter().try_for_each(|b| self.start(b)),
             #[cfg(feature = "prometheus")]
             Backend::Prometheus(config) => {

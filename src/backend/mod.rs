@@ -7,8 +7,12 @@ pub mod prometheus;
 mod push_worker;
 #[cfg(feature = "pushgateway")]
 pub mod pushgateway;
-#[cfg_attr(not(any(feature = "_http-server", feature = "_http-client")), allow(dead_code))]
+#[cfg_attr(not(any(feature = "_http-server", feature = "_http-client", feature = "statsd")), allow(dead_code))]
 pub(crate) mod secret_file;
+#[cfg(feature = "statsd")]
+pub mod statsd;
+#[cfg(feature = "tls")]
+pub(crate) mod tls_client;
 
 pub use config::{
     Backend, ACCEPTED_SCHEMES, ENV_BACKEND, ENV_GLOBAL_LABELS, ENV_MAX_SERIES_PER_METRIC, ENV_MAX_SERIES_TOTAL,
@@ -21,3 +25,5 @@ pub use prometheus::{PrometheusBuilder, PrometheusConfig, PrometheusExporter, Sc
 #[cfg(feature = "pushgateway")]
 pub use pushgateway::{PushMethod, PushgatewayBuilder, PushgatewayConfig, PushgatewayExporter};
 pub use secret_file::SecretFilePolicy;
+#[cfg(feature = "statsd")]
+pub use statsd::{Dialect, EtsyLabels, HistogramAs, StatsdBuilder, StatsdConfig, StatsdExporter, StatsdTransport};

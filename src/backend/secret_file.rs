@@ -45,6 +45,7 @@ pub(crate) fn read_secret(path: &Path, what: &'static str, policy: SecretFilePol
 }
 
 /// Reads a secret file holding one value (a token or a password), trimmed of the final newline.
+#[cfg_attr(not(any(feature = "_http-server", feature = "_http-client")), allow(dead_code))]
 pub(crate) fn read_secret_string(
     path: &Path,
     what: &'static str,

@@ -110,11 +110,11 @@ impl metrics::Recorder for FacadeRecorder {
 
 impl CounterFn for Series<CounterCell> {
     fn increment(&self, value: u64) {
-        self.cell.add(value);
+        self.add(value);
     }
 
     fn absolute(&self, value: u64) {
-        self.cell.raise_to(value);
+        self.raise_to(value);
     }
 }
 
@@ -123,7 +123,7 @@ impl GaugeFn for Series<GaugeCell> {
         if value.is_nan() && values::refuse(self, Event::NanGauge) {
             return;
         }
-        self.cell.add(value);
+        self.add(value);
     }
 
     fn decrement(&self, value: f64) {
@@ -134,7 +134,8 @@ impl GaugeFn for Series<GaugeCell> {
         if value.is_nan() && values::refuse(self, Event::NanGauge) {
             return;
         }
-        self.cell.set(value);
+        // The inherent `Series::set` (cell, then tap), not this trait method.
+        Series::<GaugeCell>::set(self, value);
     }
 }
 
@@ -143,6 +144,6 @@ impl HistogramFn for Series<HistogramCell> {
         if !value.is_finite() && values::refuse(self, Event::NonFiniteObservation) {
             return;
         }
-        self.cell.observe(value);
+        self.observe(value);
     }
 }

@@ -16,7 +16,7 @@ impl Counter {
     #[inline]
     pub fn inc(&self) {
         if let Some(s) = &self.inner {
-            s.cell.add(1);
+            s.add(1);
         }
     }
 
@@ -24,7 +24,7 @@ impl Counter {
     #[inline]
     pub fn inc_by(&self, n: u64) {
         if let Some(s) = &self.inner {
-            s.cell.add(n);
+            s.add(n);
         }
     }
 
@@ -37,7 +37,7 @@ impl Counter {
                     return;
                 }
             }
-            s.cell.add_f64(v);
+            s.add_f64(v);
         }
     }
 
@@ -70,13 +70,13 @@ impl CounterFamily {
     /// Adds one to the series for `values`, without cloning a handle.
     #[inline]
     pub fn inc(&self, values: &[&str]) {
-        self.fam.with_series(values, |s| s.cell.add(1));
+        self.fam.with_series(values, |s| s.add(1));
     }
 
     /// Adds `n` to the series for `values`.
     #[inline]
     pub fn inc_by(&self, values: &[&str], n: u64) {
-        self.fam.with_series(values, |s| s.cell.add(n));
+        self.fam.with_series(values, |s| s.add(n));
     }
 }
 

@@ -28,7 +28,7 @@ impl Gauge {
             if delta.is_nan() && refuse(s, Event::NanGauge) {
                 return;
             }
-            s.cell.add(delta);
+            s.add(delta);
         }
     }
 
@@ -88,7 +88,7 @@ fn set_on(s: &Series<GaugeCell>, v: f64) {
     if v.is_nan() && refuse(s, Event::NanGauge) {
         return;
     }
-    s.cell.set(v);
+    s.set(v);
 }
 
 super::family_methods!(GaugeFamily, Gauge, GaugeCell);

@@ -17,7 +17,7 @@ fn observe_on(s: &Series<HistogramCell>, v: f64) {
     if !v.is_finite() && refuse(s, Event::NonFiniteObservation) {
         return;
     }
-    s.cell.observe(v);
+    s.observe(v);
 }
 
 impl Histogram {

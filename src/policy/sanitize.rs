@@ -32,6 +32,28 @@ pub fn sanitize_value(value: &str, max_len: usize) -> (Cow<'_, str>, Sanitized) 
     (out, report)
 }
 
+/// Characters the StatsD line grammar gives a meaning (`name:value|type|@rate|#tags`, the
+/// InfluxDB `name,k=v` form) that a name or a tag must never carry onto the wire.
+pub const STATSD_RESERVED: &[char] = &[':', '|', '@', '#', ',', '='];
+
+/// Makes a name or tag safe for one StatsD line: every reserved character
+/// ([`STATSD_RESERVED`]), white space and control character becomes `_`, so a hostile value
+/// can neither start a second line nor a second field. Returns `Cow::Borrowed` when clean.
+///
+/// ```
+/// use codomyrmex_metrics::policy::sanitize::statsd_wire;
+/// assert_eq!(statsd_wire("a:1|c\nevil:9|c"), "a_1_c_nevil_9_c");
+/// assert_eq!(statsd_wire("GET"), "GET");
+/// ```
+pub fn statsd_wire(value: &str) -> Cow<'_, str> {
+    let bad = |c: char| STATSD_RESERVED.contains(&c) || c.is_whitespace() || c.is_control();
+    if value.contains(bad) {
+        Cow::Owned(value.chars().map(|c| if bad(c) { '_' } else { c }).collect())
+    } else {
+        Cow::Borrowed(value)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -48,6 +70,13 @@ mod tests {
         let (v, r) = sanitize_value("ééé", 3);
         assert_eq!(v, "é");
         assert!(r.truncated);
+    }
+
+    #[test]
+    fn statsd_wire_leaves_nothing_that_splits_a_line() {
+        let v = statsd_wire("k:v|c|@0.5|#t:1,u=2\r\n\u{85}\u{2028} é");
+        assert!(!v.contains(STATSD_RESERVED) && !v.contains(char::is_whitespace), "{v}");
+        assert!(v.ends_with('é'));
     }
 
     #[test]

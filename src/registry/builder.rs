@@ -36,6 +36,8 @@ pub struct RegistryBuilder {
     buckets_by_prefix: Vec<(String, Buckets)>,
     max_families: Option<usize>,
     disabled: bool,
+    #[cfg(feature = "statsd")]
+    statsd_targets: Vec<crate::backend::statsd::tap::Target>,
 }
 
 impl RegistryBuilder {
@@ -135,6 +137,13 @@ impl RegistryBuilder {
         self
     }
 
+    /// The StatsD backends whose workers get single events (set by `MetricsBuilder`).
+    #[cfg(feature = "statsd")]
+    pub(crate) fn statsd_targets(mut self, targets: Vec<crate::backend::statsd::tap::Target>) -> Self {
+        self.statsd_targets = targets;
+        self
+    }
+
     /// Builds the registry.
     pub fn build(self) -> Registry {
         let mut policy = self.policy;
@@ -151,6 +160,10 @@ impl RegistryBuilder {
                     cached_keys: AtomicUsize::new(0),
                     clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock::default())),
                     disabled: self.disabled,
+                    #[cfg(feature = "statsd")]
+                    tap_hub: (!self.statsd_targets.is_empty()).then(|| {
+                        Arc::new(crate::backend::statsd::tap::TapHub::new(self.statsd_targets, self.global.clone()))
+                    }),
                 }),
                 families: RwLock::default(),
                 facade: RwLock::default(),

@@ -18,13 +18,16 @@ use super::descriptor::Descriptor;
 use super::{Event, Shared};
 use crate::error::PolicyError;
 use crate::export::escape::write_label_pairs;
-use crate::policy::cardinality::{self, Overflow, OVERFLOW_LABELS};
+use crate::policy::cardinality::{self, Overflow, OVERFLOW_LABEL, OVERFLOW_LABELS};
 
 /// A cell plus what a handle needs to report refused values.
 #[derive(Debug)]
 pub struct Series<C> {
     pub(crate) cell: C,
     pub(crate) desc: Arc<Descriptor>,
+    /// Where single events go when a StatsD backend wants them (see `backend::statsd::tap`).
+    #[cfg(feature = "statsd")]
+    pub(crate) tap: Option<Box<crate::backend::statsd::tap::Tap>>,
 }
 
 /// What every cell type offers the family.
@@ -276,7 +279,7 @@ impl<C: Cell> Family<C> {
                         match cardinality::admit(table.series.len(), limit, total, shared.policy.max_series_total()) {
                             Ok(()) => {
                                 shared.total.fetch_add(1, Ordering::Relaxed);
-                                let series = Arc::new(Series { cell: (self.new_cell)(), desc: Arc::clone(&self.desc) });
+                                let series = self.new_series(final_pairs.as_deref().unwrap_or_default());
                                 let index = table.series.len() as u32;
                                 table
                                     .series
@@ -295,7 +298,8 @@ impl<C: Cell> Family<C> {
                                 };
                                 report(event, "");
                                 let ov = table.overflow.get_or_insert_with(|| {
-                                    Arc::new(Series { cell: (self.new_cell)(), desc: Arc::clone(&self.desc) })
+                                    let pairs = [(OVERFLOW_LABEL.to_owned(), "true".to_owned())];
+                                    self.new_series(&pairs)
                                 });
                                 Some(Arc::clone(ov))
                             }
@@ -312,9 +316,25 @@ impl<C: Cell> Family<C> {
         target
     }
 
+    #[cfg_attr(not(feature = "statsd"), allow(unused_variables))]
+    fn new_series(&self, pairs: &[(String, String)]) -> Arc<Series<C>> {
+        Arc::new(Series {
+            cell: (self.new_cell)(),
+            desc: Arc::clone(&self.desc),
+            #[cfg(feature = "statsd")]
+            tap: self.shared.tap_hub.as_ref().and_then(|hub| hub.tap_for(&self.desc, pairs)),
+        })
+    }
+
     /// Calls `f(labels, cell)` for every series in a stable order (sorted by labels), then the
     /// overflow series with its label, if any. `labels` is escaped text without braces.
     pub(crate) fn for_each(&self, mut f: impl FnMut(&str, &C)) {
+        self.for_each_entry(|labels, series| f(labels, &series.cell));
+    }
+
+    /// Like [`Self::for_each`], with each series' `Arc` (its identity, for exporters that keep
+    /// state per series).
+    pub(crate) fn for_each_entry(&self, mut f: impl FnMut(&str, &Arc<Series<C>>)) {
         let table = self.table.read();
         let mut order = self.order.lock();
         if order.0 != table.generation || order.1.len() != table.series.len() {
@@ -326,10 +346,10 @@ impl<C: Cell> Family<C> {
         }
         for &i in &order.1 {
             let e = &table.series[i as usize];
-            f(&e.labels, &e.series.cell);
+            f(&e.labels, &e.series);
         }
         if let Some(ov) = &table.overflow {
-            f(OVERFLOW_LABELS, &ov.cell);
+            f(OVERFLOW_LABELS, ov);
         }
     }
 

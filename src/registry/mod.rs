@@ -5,6 +5,7 @@ mod builder;
 mod clock;
 mod descriptor;
 pub(crate) mod family;
+mod record;
 mod register;
 mod self_metrics;
 
@@ -40,6 +41,9 @@ pub(crate) struct Shared {
     pub(crate) clock: Arc<dyn Clock>,
     /// A no-op registry: every handle records nothing.
     pub(crate) disabled: bool,
+    /// The StatsD backends that want single events, if any.
+    #[cfg(feature = "statsd")]
+    pub(crate) tap_hub: Option<Arc<crate::backend::statsd::tap::TapHub>>,
 }
 
 /// A family of any type.

@@ -50,15 +50,17 @@ impl CounterCell {
     }
 
     /// Raises the counter to `n` if it is below (used by the `metrics` facade's `absolute`).
-    pub fn raise_to(&self, n: u64) {
+    /// Returns how much it added.
+    pub fn raise_to(&self, n: u64) -> u64 {
         match &self.shards {
-            None => {
-                self.int.fetch_max(n, Ordering::Relaxed);
-            }
+            None => n.saturating_sub(self.int.fetch_max(n, Ordering::Relaxed)),
             Some(_) => {
                 let now = self.int_value();
                 if n > now {
                     self.int.fetch_add(n - now, Ordering::Relaxed);
+                    n - now
+                } else {
+                    0
                 }
             }
         }

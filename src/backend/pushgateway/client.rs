@@ -135,32 +135,11 @@ where
 
 #[cfg(feature = "tls")]
 fn tls_connector(c: &PushgatewayConfig) -> Result<tokio_rustls::TlsConnector, crate::ConfigError> {
-    use rustls_pki_types::pem::PemObject;
-    use rustls_pki_types::CertificateDer;
-    let bad = |reason: String| crate::ConfigError::Invalid { setting: "pushgateway tls", reason };
-    let mut roots = rustls::RootCertStore::empty();
-    match &c.ca_file {
-        Some(path) => {
-            let pem = std::fs::read(path).map_err(|e| bad(format!("cannot read {}: {}", path.display(), e.kind())))?;
-            for cert in CertificateDer::pem_slice_iter(&pem) {
-                let cert = cert.map_err(|_| bad(format!("{} is not PEM", path.display())))?;
-                roots.add(cert).map_err(|_| bad(format!("{} holds an unusable certificate", path.display())))?;
-            }
-        }
-        None => {
-            for cert in rustls_native_certs::load_native_certs().certs {
-                let _ = roots.add(cert);
-            }
-        }
-    }
-    if roots.is_empty() {
-        return Err(bad("no trusted root certificates (give ca_file)".into()));
-    }
-    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
-        .map_err(|e| bad(e.to_string()))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Ok(tokio_rustls::TlsConnector::from(std::sync::Arc::new(config)))
+    let config = crate::backend::tls_client::client_config(
+        "pushgateway tls",
+        c.ca_file.as_deref(),
+        None,
+        crate::backend::SecretFilePolicy::Refuse,
+    )?;
+    Ok(tokio_rustls::TlsConnector::from(config))
 }

@@ -1,0 +1,133 @@
+//! Client-side aggregation: at each flush, every counter's increase since the last flush and
+//! every gauge's value, read from the registry (no work on the recording path). Per-series
+//! state is keyed by the series' identity and pinned with a `Weak`, so a series that expires and
+//! comes back starts again from zero; state of series gone from the registry is dropped.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Weak};
+
+use super::wire::{KeyRenderer, LineFormatter, Lines, WireKey};
+use crate::export::escape::parse_label_pairs;
+use crate::registry::{Event, FamilyRef, Registry, Series, SELF_PREFIX};
+use crate::storage::{CounterCell, GaugeCell};
+
+struct Prev<C> {
+    series: Weak<Series<C>>,
+    key: WireKey,
+    last: f64,
+    seen: u64,
+}
+
+/// Events not sent over StatsD: the sender's own traffic, which changes at every flush.
+const NOT_SENT: &[Event] =
+    &[Event::StatsdPointsSent, Event::StatsdLinesSent, Event::StatsdPayloadsSent, Event::StatsdBytesSent];
+
+/// What one flush produces: a point's lines, or a point StatsD cannot carry.
+pub(crate) enum Out {
+    Lines(Lines),
+    NotRepresentable,
+}
+
+/// The aggregation state of one StatsD backend.
+#[derive(Default)]
+pub(crate) struct Aggregates {
+    counters: HashMap<usize, Prev<CounterCell>>,
+    gauges: HashMap<usize, Prev<GaugeCell>>,
+    own: Vec<u64>,
+    own_keys: Vec<Option<WireKey>>,
+    pass: u64,
+}
+
+fn entry<'a, C>(
+    map: &'a mut HashMap<usize, Prev<C>>,
+    series: &Arc<Series<C>>,
+    render: impl FnOnce() -> WireKey,
+    pass: u64,
+    init: f64,
+) -> &'a mut Prev<C> {
+    let id = Arc::as_ptr(series) as usize;
+    // The `Weak` keeps the allocation, so the address cannot be reused while the entry lives.
+    let e = map.entry(id).or_insert_with(|| Prev { series: Arc::downgrade(series), key: render(), last: init, seen: 0 });
+    e.seen = pass;
+    e
+}
+
+impl Aggregates {
+    /// Visits every counter and gauge (when `values` is set) and the crate's own counters
+    /// (when `own` is set), calling `out` for each point to send.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn flush(
+        &mut self,
+        registry: &Registry,
+        render: &KeyRenderer,
+        fmt: &LineFormatter,
+        values: bool,
+        unchanged_gauges: bool,
+        own: bool,
+        mut out: impl FnMut(Out),
+    ) {
+        self.pass += 1;
+        let pass = self.pass;
+        let events = registry.self_metrics();
+        let global = registry.global_labels();
+        let key_of = |name: &str, seconds: bool, labels: &str| {
+            let pairs = parse_label_pairs(labels);
+            let all = global.iter().chain(&pairs).map(|(k, v)| (k.as_str(), v.as_str()));
+            render.render(name, seconds, all, events)
+        };
+        if values {
+            let (counters, gauges) = (&mut self.counters, &mut self.gauges);
+            registry.with_families(|families| {
+                for family in families.by_name.values() {
+                    match family {
+                        FamilyRef::Counter(fam) => fam.for_each_entry(|labels, s| {
+                            let p = entry(counters, s, || key_of(fam.desc.name(), false, labels), pass, 0.0);
+                            let delta = s.cell.value() - p.last;
+                            if delta >= 1.0 {
+                                // cadence writes whole counts; a fraction waits for the next flush.
+                                let n = delta.floor().min(i64::MAX as f64);
+                                out(Out::Lines(fmt.count(&p.key, n as i64)));
+                                p.last += n;
+                            } else if delta < 0.0 {
+                                p.last = s.cell.value();
+                            }
+                        }),
+                        FamilyRef::Gauge(fam) => fam.for_each_entry(|labels, s| {
+                            let p = entry(gauges, s, || key_of(fam.desc.name(), false, labels), pass, f64::NAN);
+                            let v = s.cell.value();
+                            if unchanged_gauges || p.last.to_bits() != v.to_bits() {
+                                match fmt.gauge(&p.key, v) {
+                                    Some(lines) => out(Out::Lines(lines)),
+                                    None => out(Out::NotRepresentable),
+                                }
+                            }
+                            p.last = v;
+                        }),
+                        FamilyRef::Histogram(_) => {}
+                    }
+                }
+            });
+            counters.retain(|_, p| p.seen == pass && p.series.strong_count() > 0);
+            gauges.retain(|_, p| p.seen == pass && p.series.strong_count() > 0);
+        }
+        if own {
+            self.own.resize(Event::ALL.len(), 0);
+            self.own_keys.resize(Event::ALL.len(), None);
+            let (prev, keys) = (&mut self.own, &mut self.own_keys);
+            events.for_each(|event, count| {
+                let i = event as usize;
+                let delta = count.saturating_sub(prev[i]);
+                if delta == 0 || NOT_SENT.contains(&event) {
+                    return;
+                }
+                prev[i] = count;
+                let key = keys[i].get_or_insert_with(|| {
+                    let name = format!("{SELF_PREFIX}{}", event.family());
+                    let labels = format!("reason=\"{}\"", event.reason());
+                    key_of(&name, false, &labels)
+                });
+                out(Out::Lines(fmt.count(key, delta.min(i64::MAX as u64) as i64)));
+            });
+        }
+    }
+}

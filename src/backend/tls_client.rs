@@ -1,0 +1,63 @@
+//! TLS client settings shared by the Pushgateway and StatsD clients: rustls with the ring
+//! provider, TLS 1.2 and 1.3 only, the server verified against the system's roots or a given
+//! CA, and an optional client certificate (its key file checked like every secret file).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rustls::RootCertStore;
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+
+use crate::backend::secret_file::{read_secret, SecretFilePolicy};
+use crate::error::ConfigError;
+
+/// Builds a client configuration; `setting` names it in errors.
+pub(crate) fn client_config(
+    setting: &'static str,
+    ca_file: Option<&Path>,
+    client_cert: Option<&(PathBuf, PathBuf)>,
+    secrets: SecretFilePolicy,
+) -> Result<Arc<rustls::ClientConfig>, ConfigError> {
+    let bad = |reason: String| ConfigError::Invalid { setting, reason };
+    let mut roots = RootCertStore::empty();
+    match ca_file {
+        Some(path) => {
+            let pem = std::fs::read(path).map_err(|e| bad(format!("cannot read {}: {}", path.display(), e.kind())))?;
+            for cert in CertificateDer::pem_slice_iter(&pem) {
+                let cert = cert.map_err(|_| bad(format!("{} is not PEM", path.display())))?;
+                roots.add(cert).map_err(|_| bad(format!("{} holds an unusable certificate", path.display())))?;
+            }
+        }
+        None => {
+            for cert in rustls_native_certs::load_native_certs().certs {
+                let _ = roots.add(cert);
+            }
+        }
+    }
+    if roots.is_empty() {
+        return Err(bad("no trusted root certificates (give ca_file)".into()));
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+        .map_err(|e| bad(e.to_string()))?
+        .with_root_certificates(roots);
+    let config = match client_cert {
+        None => builder.with_no_client_auth(),
+        Some((cert, key)) => {
+            let pem = std::fs::read(cert).map_err(|e| bad(format!("cannot read {}: {}", cert.display(), e.kind())))?;
+            let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&pem)
+                .collect::<Result<_, _>>()
+                .map_err(|_| bad(format!("{} is not a PEM certificate chain", cert.display())))?;
+            if chain.is_empty() {
+                return Err(bad(format!("{} holds no certificate", cert.display())));
+            }
+            let key_pem = read_secret(key, setting, secrets)?;
+            let key = PrivateKeyDer::from_pem_slice(&key_pem)
+                .map_err(|_| bad(format!("{} is not a PEM private key", key.display())))?;
+            builder.with_client_auth_cert(chain, key).map_err(|e| bad(format!("client certificate: {e}")))?
+        }
+    };
+    Ok(Arc::new(config))
+}
