@@ -78,3 +78,8 @@ pub struct ReadmeDoctests;
 #[cfg(doctest)]
 #[doc = include_str!("../docs/security.md")]
 pub struct SecurityDoctests;
+
+/// docs/backends.md's examples, compiled as doctests.
+#[cfg(all(doctest, feature = "statsd"))]
+#[doc = include_str!("../docs/backends.md")]
+pub struct BackendsDoctests;

@@ -31,8 +31,12 @@ fn record_through(server: &Statsd, builder: StatsdBuilder) -> serde_json::Value 
 fn check(dump: &serde_json::Value) {
     assert_eq!(Statsd::counter(dump, "t.jobs.queue.mail"), 7.0, "{dump:#}");
     assert_eq!(dump["gauges"]["t.temperature"], -3.5, "{dump:#}");
-    let mut timers: Vec<f64> =
-        dump["timers"]["t.latency_seconds"].as_array().expect("timer samples").iter().filter_map(|v| v.as_f64()).collect();
+    let mut timers: Vec<f64> = dump["timers"]["t.latency_seconds"]
+        .as_array()
+        .expect("timer samples")
+        .iter()
+        .filter_map(|v| v.as_f64())
+        .collect();
     timers.sort_by(f64::total_cmp);
     assert_eq!(timers, [250.0, 500.0], "seconds arrive as whole milliseconds");
 }
@@ -76,7 +80,10 @@ fn dialects_arrive_as_the_server_reads_them() {
 #[test]
 fn statsd_and_prometheus_run_from_one_get_metrics() {
     let Some(server) = Statsd::start(false) else { return };
-    let statsd = StatsdConfig::udp(format!("127.0.0.1:{}", server.udp)).flush_interval(Duration::from_millis(50)).build().unwrap();
+    let statsd = StatsdConfig::udp(format!("127.0.0.1:{}", server.udp))
+        .flush_interval(Duration::from_millis(50))
+        .build()
+        .unwrap();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let prom = codomyrmex_metrics::PrometheusConfig::builder().listener(listener).build().unwrap();
     let metrics = get_metrics(Backend::Multi(vec![Backend::Statsd(statsd), Backend::Prometheus(prom)])).unwrap();

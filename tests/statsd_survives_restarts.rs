@@ -39,8 +39,11 @@ fn restart_run(server: &Statsd, builder: StatsdBuilder, during: usize) -> Outcom
         .build()
         .unwrap();
     let metrics = get_metrics(Backend::Statsd(config)).unwrap();
-    let (before, down, after) =
-        (metrics.counter("before", "B.").unwrap(), metrics.counter("during", "D.").unwrap(), metrics.counter("after", "A.").unwrap());
+    let (before, down, after) = (
+        metrics.counter("before", "B.").unwrap(),
+        metrics.counter("during", "D.").unwrap(),
+        metrics.counter("after", "A.").unwrap(),
+    );
     for _ in 0..50 {
         before.inc();
     }

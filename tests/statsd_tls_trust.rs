@@ -44,7 +44,9 @@ fn mtls_delivers_with_a_trusted_certificate_and_nothing_without() {
 fn a_certificate_for_another_host_name_is_refused() {
     let Some(server) = Statsd::start(false) else { return };
     let certs = support::certs();
-    let wrong = StatsdConfig::tls(format!("127.0.0.1:{}", server.tls)).ca_file(certs.join("ca.crt")).server_name("metrics.example.org");
+    let wrong = StatsdConfig::tls(format!("127.0.0.1:{}", server.tls))
+        .ca_file(certs.join("ca.crt"))
+        .server_name("metrics.example.org");
     let metrics = send(wrong, "misdirected");
     let events = metrics.self_metrics();
     assert!(events.get(Event::StatsdTlsError) >= 1, "the handshake failed");

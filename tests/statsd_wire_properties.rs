@@ -22,8 +22,22 @@ fn hostile() -> impl Strategy<Value = String> {
     prop_oneof![
         proptest::collection::vec(
             prop_oneof![
-                Just(" "), Just("\\"), Just("\n"), Just("\r"), Just("|"), Just(","), Just(":"), Just("#"),
-                Just("@"), Just("="), Just("{"), Just("}"), Just("é"), Just("日本"), Just("a"), Just("."),
+                Just(" "),
+                Just("\\"),
+                Just("\n"),
+                Just("\r"),
+                Just("|"),
+                Just(","),
+                Just(":"),
+                Just("#"),
+                Just("@"),
+                Just("="),
+                Just("{"),
+                Just("}"),
+                Just("é"),
+                Just("日本"),
+                Just("a"),
+                Just("."),
                 Just("x:1|c\n"),
             ],
             0..12

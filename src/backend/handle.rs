@@ -160,7 +160,10 @@ impl MetricsBuilder {
 /// Replaces each StatsD backend by its exporter, collecting what the registry's hot path needs
 /// to reach it (the registry is built after this, with every target known).
 #[cfg(feature = "statsd")]
-fn take_statsd(backend: Backend, targets: &mut Vec<crate::backend::statsd::tap::Target>) -> Result<Backend, ConfigError> {
+fn take_statsd(
+    backend: Backend,
+    targets: &mut Vec<crate::backend::statsd::tap::Target>,
+) -> Result<Backend, ConfigError> {
     match backend {
         Backend::Statsd(config) => {
             let (exporter, target) = crate::backend::statsd::StatsdExporter::new(config, targets.len())?;

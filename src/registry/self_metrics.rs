@@ -111,7 +111,9 @@ pub fn family_help(family: &str) -> &'static str {
         "scrape_renders" => "Scrapes that rendered the registry, and scrapes that shared a render already under way.",
         "pushes" => "Pushgateway pushes: sent, retried after an error, failed after every retry, groups deleted.",
         "statsd_points" => "StatsD points (one recorded value or aggregate each): sent, or why dropped.",
-        "statsd_lines" => "StatsD lines written to the transport (a negative gauge is two lines in the Etsy and InfluxDB dialects).",
+        "statsd_lines" => {
+            "StatsD lines written to the transport (a negative gauge is two lines in the Etsy and InfluxDB dialects)."
+        }
         "statsd_payloads" => "StatsD payloads (datagrams or stream writes) sent.",
         "statsd_bytes" => "StatsD payload bytes sent.",
         "statsd_send_errors" => "StatsD transport errors: failed connects, TLS handshakes and writes.",

@@ -75,10 +75,7 @@ impl Statsd {
 
 impl Drop for Statsd {
     fn drop(&mut self) {
-        let _ = Command::new("bash")
-            .arg(super::peers().join("statsd.sh"))
-            .arg("stop")
-            .env("E2E_RUN", &self.run)
-            .output();
+        let _ =
+            Command::new("bash").arg(super::peers().join("statsd.sh")).arg("stop").env("E2E_RUN", &self.run).output();
     }
 }

@@ -47,7 +47,8 @@ fn entry<'a, C>(
 ) -> &'a mut Prev<C> {
     let id = Arc::as_ptr(series) as usize;
     // The `Weak` keeps the allocation, so the address cannot be reused while the entry lives.
-    let e = map.entry(id).or_insert_with(|| Prev { series: Arc::downgrade(series), key: render(), last: init, seen: 0 });
+    let e =
+        map.entry(id).or_insert_with(|| Prev { series: Arc::downgrade(series), key: render(), last: init, seen: 0 });
     e.seen = pass;
     e
 }

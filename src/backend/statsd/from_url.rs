@@ -55,7 +55,8 @@ pub(crate) fn config_from_url(
 ) -> Result<StatsdConfig, ConfigError> {
     refuse_secrets_in_url(url, "StatsD settings come from the CODOMYRMEX_METRICS_STATSD_* environment variables")?;
     let addr = || -> Result<String, ConfigError> {
-        let host = url.host_str().filter(|h| !h.is_empty()).ok_or_else(|| invalid(format!("{scheme}:// needs HOST:PORT")))?;
+        let host =
+            url.host_str().filter(|h| !h.is_empty()).ok_or_else(|| invalid(format!("{scheme}:// needs HOST:PORT")))?;
         if !matches!(url.path(), "" | "/") {
             return Err(invalid(format!("{scheme}://HOST:PORT takes no path")));
         }
@@ -81,7 +82,11 @@ pub(crate) fn config_from_url(
         b = b.dialect(one_of(ENV_STATSD_DIALECT, &v, &d)?);
     }
     if let Some(v) = get(ENV_STATSD_ETSY_LABELS) {
-        b = b.etsy_labels(one_of(ENV_STATSD_ETSY_LABELS, &v, &[("fold", EtsyLabels::Fold), ("drop", EtsyLabels::Drop)])?);
+        b = b.etsy_labels(one_of(
+            ENV_STATSD_ETSY_LABELS,
+            &v,
+            &[("fold", EtsyLabels::Fold), ("drop", EtsyLabels::Drop)],
+        )?);
     }
     if let Some(v) = get(ENV_STATSD_PREFIX) {
         b = b.prefix(v.trim()).map_err(env_err(ENV_STATSD_PREFIX))?;
@@ -96,7 +101,11 @@ pub(crate) fn config_from_url(
         }
     }
     if let Some(v) = get(ENV_STATSD_AGGREGATE) {
-        b = b.aggregate(one_of(ENV_STATSD_AGGREGATE, &v, &[("true", true), ("false", false), ("1", true), ("0", false)])?);
+        b = b.aggregate(one_of(
+            ENV_STATSD_AGGREGATE,
+            &v,
+            &[("true", true), ("false", false), ("1", true), ("0", false)],
+        )?);
     }
     if let Some(v) = get(ENV_STATSD_FLUSH_INTERVAL_MS) {
         let ms: u64 = number(ENV_STATSD_FLUSH_INTERVAL_MS, &v, "a whole number of milliseconds")?;
@@ -107,7 +116,11 @@ pub(crate) fn config_from_url(
         b = b.sample_rate(rate).map_err(env_err(ENV_STATSD_SAMPLE_RATE))?;
     }
     if let Some(v) = get(ENV_STATSD_HISTOGRAM_AS) {
-        let h = [("timer", HistogramAs::Timer), ("histogram", HistogramAs::Histogram), ("distribution", HistogramAs::Distribution)];
+        let h = [
+            ("timer", HistogramAs::Timer),
+            ("histogram", HistogramAs::Histogram),
+            ("distribution", HistogramAs::Distribution),
+        ];
         b = b.histogram_as(one_of(ENV_STATSD_HISTOGRAM_AS, &v, &h)?);
     }
     if let Some(v) = get(ENV_STATSD_MAX_PAYLOAD) {
@@ -120,8 +133,18 @@ pub(crate) fn config_from_url(
     match (get(ENV_STATSD_CLIENT_CERT), get(ENV_STATSD_CLIENT_KEY)) {
         (Some(c), Some(k)) => b = b.client_cert(c.trim(), k.trim()),
         (None, None) => {}
-        (Some(_), None) => return Err(ConfigError::Env { var: ENV_STATSD_CLIENT_KEY, reason: format!("{ENV_STATSD_CLIENT_CERT} needs it") }),
-        (None, Some(_)) => return Err(ConfigError::Env { var: ENV_STATSD_CLIENT_CERT, reason: format!("{ENV_STATSD_CLIENT_KEY} needs it") }),
+        (Some(_), None) => {
+            return Err(ConfigError::Env {
+                var: ENV_STATSD_CLIENT_KEY,
+                reason: format!("{ENV_STATSD_CLIENT_CERT} needs it"),
+            })
+        }
+        (None, Some(_)) => {
+            return Err(ConfigError::Env {
+                var: ENV_STATSD_CLIENT_CERT,
+                reason: format!("{ENV_STATSD_CLIENT_KEY} needs it"),
+            })
+        }
     }
     if let Some(v) = get(ENV_STATSD_SERVER_NAME) {
         b = b.server_name(v.trim());

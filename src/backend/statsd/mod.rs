@@ -83,8 +83,13 @@ impl PullExporter for StatsdExporter {
         let fail = |e: std::io::Error| ExporterError::Start { exporter: "statsd".into(), source: Box::new(e) };
         let points = self.points.take().ok_or_else(|| fail(std::io::Error::other("started twice")))?;
         let abandon = Arc::new(AtomicBool::new(false));
-        let sink = CountingSink::open(&self.plan, &self.config, Arc::clone(&registry.inner.shared.events), Arc::clone(&abandon))
-            .map_err(fail)?;
+        let sink = CountingSink::open(
+            &self.plan,
+            &self.config,
+            Arc::clone(&registry.inner.shared.events),
+            Arc::clone(&abandon),
+        )
+        .map_err(fail)?;
         let done = Arc::clone(&sink.done);
         let send = QueuingMetricSink::builder().with_capacity(self.config.send_queue_capacity).build(sink);
         let (stop_tx, stop_rx) = crossbeam_channel::bounded(1);
@@ -99,7 +104,8 @@ impl PullExporter for StatsdExporter {
             done,
             abandon,
         };
-        let handle = std::thread::Builder::new().name("codomyrmex-statsd".into()).spawn(move || worker.run()).map_err(fail)?;
+        let handle =
+            std::thread::Builder::new().name("codomyrmex-statsd".into()).spawn(move || worker.run()).map_err(fail)?;
         self.stop = Some(stop_tx);
         self.worker = Some(handle);
         Ok(())
@@ -111,7 +117,10 @@ impl PullExporter for StatsdExporter {
             let _ = stop.try_send(());
         }
         if let Some(w) = self.worker.take() {
-            w.join().map_err(|_| ExporterError::Shutdown { exporter: "statsd".into(), reason: "the worker panicked".into() })?;
+            w.join().map_err(|_| ExporterError::Shutdown {
+                exporter: "statsd".into(),
+                reason: "the worker panicked".into(),
+            })?;
         }
         Ok(())
     }

@@ -41,7 +41,10 @@ impl Plan {
             StatsdTransport::Tls(a) => Plan::Stream(super::tls::connector(a, c)?),
             #[cfg(not(feature = "tls"))]
             StatsdTransport::Tls(_) => {
-                return Err(ConfigError::Invalid { setting: "statsd transport", reason: "TLS needs the `tls` feature".into() })
+                return Err(ConfigError::Invalid {
+                    setting: "statsd transport",
+                    reason: "TLS needs the `tls` feature".into(),
+                })
             }
         })
     }

@@ -127,13 +127,16 @@ fn connect_tcp(addr: &str, t: &Timing) -> io::Result<TcpStream> {
 
 impl StreamSink {
     pub(crate) fn new(connector: Connector, timing: Timing, stop: Arc<AtomicBool>, events: Arc<SelfMetrics>) -> Self {
-        let state = State { conn: None, backoff: timing.initial_backoff, next_attempt: Instant::now(), ever_connected: false };
+        let state =
+            State { conn: None, backoff: timing.initial_backoff, next_attempt: Instant::now(), ever_connected: false };
         Self { connector, timing, state: Mutex::new(state), stop, events }
     }
 
     fn connect(&self) -> Result<Conn, Event> {
         match &self.connector {
-            Connector::Tcp(addr) => connect_tcp(addr, &self.timing).map(Conn::Tcp).map_err(|_| Event::StatsdConnectError),
+            Connector::Tcp(addr) => {
+                connect_tcp(addr, &self.timing).map(Conn::Tcp).map_err(|_| Event::StatsdConnectError)
+            }
             #[cfg(feature = "tls")]
             Connector::Tls { addr, name, config } => {
                 let mut sock = connect_tcp(addr, &self.timing).map_err(|_| Event::StatsdConnectError)?;

@@ -12,8 +12,10 @@ use crate::error::ConfigError;
 pub(crate) fn connector(addr: &str, c: &StatsdConfig) -> Result<Connector, ConfigError> {
     let host = addr.rsplit_once(':').map_or(addr, |(h, _)| h).trim_matches(['[', ']']);
     let name = c.server_name.as_deref().unwrap_or(host);
-    let name = ServerName::try_from(name.to_owned())
-        .map_err(|_| ConfigError::Invalid { setting: "statsd server_name", reason: format!("{name:?} is not a host name or address") })?;
+    let name = ServerName::try_from(name.to_owned()).map_err(|_| ConfigError::Invalid {
+        setting: "statsd server_name",
+        reason: format!("{name:?} is not a host name or address"),
+    })?;
     let config = client_config("statsd tls", c.ca_file.as_deref(), c.client_cert.as_ref(), c.secret_files)?;
     Ok(Connector::Tls { addr: addr.to_owned(), name, config })
 }

@@ -62,10 +62,8 @@ impl KeyRenderer {
         let mut tags = Vec::new();
         match (self.dialect, self.etsy_labels) {
             (Dialect::DogStatsd, _) => {
-                tags = all
-                    .iter()
-                    .map(|(k, v)| (clean(k, events, false).into(), clean(v, events, false).into()))
-                    .collect();
+                tags =
+                    all.iter().map(|(k, v)| (clean(k, events, false).into(), clean(v, events, false).into())).collect();
             }
             (Dialect::Influx, _) => {
                 // Line protocol has no empty tag values.
@@ -185,11 +183,7 @@ impl LineFormatter {
 /// How many points a payload holds: its lines, less the `0|g` line in front of each negative
 /// gauge when the dialect writes one.
 pub(crate) fn points_in(payload: &str, gauge_reset: bool) -> u64 {
-    payload
-        .split('\n')
-        .filter(|l| !l.is_empty())
-        .filter(|l| !(gauge_reset && is_negative_gauge(l)))
-        .count() as u64
+    payload.split('\n').filter(|l| !l.is_empty()).filter(|l| !(gauge_reset && is_negative_gauge(l))).count() as u64
 }
 
 fn is_negative_gauge(line: &str) -> bool {
