@@ -42,7 +42,7 @@ pub const STATSD_RESERVED: &[char] = &[':', '|', '@', '#', ',', '='];
 ///
 /// ```
 /// use codomyrmex_metrics::policy::sanitize::statsd_wire;
-/// assert_eq!(statsd_wire("a:1|c\nevil:9|c"), "a_1_c_nevil_9_c");
+/// assert_eq!(statsd_wire("a:1|c\nevil:9|c"), "a_1_c_evil_9_c");
 /// assert_eq!(statsd_wire("GET"), "GET");
 /// ```
 pub fn statsd_wire(value: &str) -> Cow<'_, str> {

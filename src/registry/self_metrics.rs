@@ -45,6 +45,7 @@ events! {
     ControlChars => ("label_values_sanitized", "control_chars"),
     Truncated => ("label_values_sanitized", "truncated"),
     ValueNotAllowed => ("label_values_sanitized", "not_allowed"),
+    StatsdWire => ("label_values_sanitized", "statsd_wire"),
     RedactedEmail => ("label_values_redacted", "email"),
     RedactedJwt => ("label_values_redacted", "jwt"),
     RedactedBearer => ("label_values_redacted", "bearer"),
@@ -81,7 +82,6 @@ events! {
     PushRetried => ("pushes", "retried"),
     PushFailed => ("pushes", "failed"),
     PushDeleted => ("pushes", "deleted"),
-    StatsdWire => ("label_values_sanitized", "statsd_wire"),
     StatsdPointsSent => ("statsd_points", "sent"),
     StatsdQueueFull => ("statsd_points", "queue_full"),
     StatsdSendQueueFull => ("statsd_points", "send_queue_full"),
@@ -126,7 +126,8 @@ pub fn family_help(family: &str) -> &'static str {
 /// Prefix of every self-metric.
 pub const SELF_PREFIX: &str = "codomyrmex_metrics_";
 
-/// Fixed counters, one per [`Event`].
+/// Fixed counters, one per [`Event`]. Events of one family must stay together in
+/// [`Event::ALL`]: the encoders render each family from one contiguous run (tested).
 #[derive(Debug)]
 pub struct SelfMetrics {
     counts: Box<[AtomicU64]>,
@@ -161,6 +162,22 @@ impl SelfMetrics {
     pub fn for_each(&self, mut f: impl FnMut(Event, u64)) {
         for (e, c) in Event::ALL.iter().zip(self.counts.iter()) {
             f(*e, c.load(Ordering::Relaxed));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Event;
+
+    #[test]
+    fn families_are_contiguous() {
+        let mut seen: Vec<&str> = Vec::new();
+        for e in Event::ALL {
+            if seen.last() != Some(&e.family()) {
+                assert!(!seen.contains(&e.family()), "{} is split in Event::ALL", e.family());
+                seen.push(e.family());
+            }
         }
     }
 }
