@@ -7,7 +7,7 @@ mod support;
 
 use std::time::Duration;
 
-use codomyrmex_metrics::{get_metrics, Backend, Dialect, Event, Format, StatsdBuilder, StatsdConfig};
+use codomyrmex_metrics::{get_metrics, Backend, Dialect, Event, StatsdBuilder, StatsdConfig};
 use support::statsd::Statsd;
 
 /// Records the same values through a backend, shuts it down (the last flush) and returns what
@@ -77,6 +77,7 @@ fn dialects_arrive_as_the_server_reads_them() {
     assert!(lines.contains("t.latency_seconds:250|ms"), "{lines}");
 }
 
+#[cfg(feature = "prometheus")]
 #[test]
 fn statsd_and_prometheus_run_from_one_get_metrics() {
     let Some(server) = Statsd::start(false) else { return };
@@ -88,7 +89,7 @@ fn statsd_and_prometheus_run_from_one_get_metrics() {
     let prom = codomyrmex_metrics::PrometheusConfig::builder().listener(listener).build().unwrap();
     let metrics = get_metrics(Backend::Multi(vec![Backend::Statsd(statsd), Backend::Prometheus(prom)])).unwrap();
     metrics.counter("both", "Both.").unwrap().inc_by(3);
-    assert!(metrics.render(Format::PrometheusText).contains("both_total 3"));
+    assert!(metrics.render(codomyrmex_metrics::Format::PrometheusText).contains("both_total 3"));
     metrics.shutdown().unwrap();
     assert_eq!(Statsd::counter(&server.dump(), "both"), 3.0);
 }

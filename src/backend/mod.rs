@@ -7,6 +7,8 @@ pub mod prometheus;
 mod push_worker;
 #[cfg(feature = "pushgateway")]
 pub mod pushgateway;
+#[cfg(any(feature = "pushgateway", feature = "statsd"))]
+pub(crate) mod retry;
 #[cfg_attr(not(any(feature = "_http-server", feature = "_http-client", feature = "statsd")), allow(dead_code))]
 pub(crate) mod secret_file;
 #[cfg(feature = "statsd")]

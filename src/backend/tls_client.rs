@@ -12,7 +12,36 @@ use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use crate::backend::secret_file::{read_secret, SecretFilePolicy};
 use crate::error::ConfigError;
 
+/// The certificates of a PEM file as trust roots; an error when it holds none.
+pub(crate) fn load_roots(setting: &'static str, path: &Path) -> Result<RootCertStore, ConfigError> {
+    let bad = |reason: String| ConfigError::Invalid { setting, reason };
+    let pem = std::fs::read(path).map_err(|e| bad(format!("cannot read {}: {}", path.display(), e.kind())))?;
+    let mut roots = RootCertStore::empty();
+    for cert in CertificateDer::pem_slice_iter(&pem) {
+        let cert = cert.map_err(|_| bad(format!("{} is not PEM", path.display())))?;
+        roots.add(cert).map_err(|_| bad(format!("{} holds an unusable certificate", path.display())))?;
+    }
+    if roots.is_empty() {
+        return Err(bad(format!("{} holds no certificate", path.display())));
+    }
+    Ok(roots)
+}
+
+/// A PEM certificate chain; an error when it holds none.
+pub(crate) fn load_cert_chain(setting: &'static str, path: &Path) -> Result<Vec<CertificateDer<'static>>, ConfigError> {
+    let bad = |reason: String| ConfigError::Invalid { setting, reason };
+    let pem = std::fs::read(path).map_err(|e| bad(format!("cannot read {}: {}", path.display(), e.kind())))?;
+    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<_, _>>()
+        .map_err(|_| bad(format!("{} is not a PEM certificate chain", path.display())))?;
+    if chain.is_empty() {
+        return Err(bad(format!("{} holds no certificate", path.display())));
+    }
+    Ok(chain)
+}
+
 /// Builds a client configuration; `setting` names it in errors.
+#[cfg_attr(not(any(feature = "pushgateway", feature = "statsd")), allow(dead_code))]
 pub(crate) fn client_config(
     setting: &'static str,
     ca_file: Option<&Path>,
@@ -20,21 +49,16 @@ pub(crate) fn client_config(
     secrets: SecretFilePolicy,
 ) -> Result<Arc<rustls::ClientConfig>, ConfigError> {
     let bad = |reason: String| ConfigError::Invalid { setting, reason };
-    let mut roots = RootCertStore::empty();
-    match ca_file {
-        Some(path) => {
-            let pem = std::fs::read(path).map_err(|e| bad(format!("cannot read {}: {}", path.display(), e.kind())))?;
-            for cert in CertificateDer::pem_slice_iter(&pem) {
-                let cert = cert.map_err(|_| bad(format!("{} is not PEM", path.display())))?;
-                roots.add(cert).map_err(|_| bad(format!("{} holds an unusable certificate", path.display())))?;
-            }
-        }
+    let roots = match ca_file {
+        Some(path) => load_roots(setting, path)?,
         None => {
+            let mut roots = RootCertStore::empty();
             for cert in rustls_native_certs::load_native_certs().certs {
                 let _ = roots.add(cert);
             }
+            roots
         }
-    }
+    };
     if roots.is_empty() {
         return Err(bad("no trusted root certificates (give ca_file)".into()));
     }
@@ -46,13 +70,7 @@ pub(crate) fn client_config(
     let config = match client_cert {
         None => builder.with_no_client_auth(),
         Some((cert, key)) => {
-            let pem = std::fs::read(cert).map_err(|e| bad(format!("cannot read {}: {}", cert.display(), e.kind())))?;
-            let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&pem)
-                .collect::<Result<_, _>>()
-                .map_err(|_| bad(format!("{} is not a PEM certificate chain", cert.display())))?;
-            if chain.is_empty() {
-                return Err(bad(format!("{} holds no certificate", cert.display())));
-            }
+            let chain = load_cert_chain(setting, cert)?;
             let key_pem = read_secret(key, setting, secrets)?;
             let key = PrivateKeyDer::from_pem_slice(&key_pem)
                 .map_err(|_| bad(format!("{} is not a PEM private key", key.display())))?;

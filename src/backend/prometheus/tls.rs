@@ -11,10 +11,11 @@ use rustls::server::{ClientHello, ResolvesServerCert, WebPkiClientVerifier};
 use rustls::sign::CertifiedKey;
 use rustls::{RootCertStore, ServerConfig, ServerConnection};
 use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use rustls_pki_types::{PrivateKeyDer, ServerName};
 
 use super::config::TlsSettings;
 use crate::backend::secret_file::{read_secret, SecretFilePolicy};
+use crate::backend::tls_client::load_cert_chain;
 use crate::error::ConfigError;
 
 /// How often a handshake may look at the files' modification times.
@@ -33,14 +34,7 @@ fn load_key(
     policy: SecretFilePolicy,
     provider: &CryptoProvider,
 ) -> Result<Arc<CertifiedKey>, ConfigError> {
-    let cert_pem =
-        std::fs::read(&t.cert).map_err(|e| bad("tls", format!("cannot read {}: {}", t.cert.display(), e.kind())))?;
-    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&cert_pem)
-        .collect::<Result<_, _>>()
-        .map_err(|_| bad("tls", format!("{} is not a PEM certificate chain", t.cert.display())))?;
-    if certs.is_empty() {
-        return Err(bad("tls", format!("{} holds no certificate", t.cert.display())));
-    }
+    let certs = load_cert_chain("tls", &t.cert)?;
     let key_pem = read_secret(&t.key, "tls", policy)?;
     let key = PrivateKeyDer::from_pem_slice(&key_pem)
         .map_err(|_| bad("tls", format!("{} is not a PEM private key", t.key.display())))?;
@@ -52,16 +46,7 @@ fn load_key(
 }
 
 fn load_roots(ca: &Path) -> Result<RootCertStore, ConfigError> {
-    let pem = std::fs::read(ca).map_err(|e| bad("client_ca", format!("cannot read {}: {}", ca.display(), e.kind())))?;
-    let mut roots = RootCertStore::empty();
-    for cert in CertificateDer::pem_slice_iter(&pem) {
-        let cert = cert.map_err(|_| bad("client_ca", format!("{} is not PEM", ca.display())))?;
-        roots.add(cert).map_err(|_| bad("client_ca", format!("{} holds an unusable certificate", ca.display())))?;
-    }
-    if roots.is_empty() {
-        return Err(bad("client_ca", format!("{} holds no certificate", ca.display())));
-    }
-    Ok(roots)
+    crate::backend::tls_client::load_roots("client_ca", ca)
 }
 
 /// Checks at build time that the files load.

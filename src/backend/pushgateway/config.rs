@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::backend::retry::{backoff_bounds, MAX_DURATION};
 use crate::backend::secret_file::{read_secret_string, SecretFilePolicy};
 use crate::error::ConfigError;
 use crate::policy::validate;
@@ -71,9 +72,6 @@ pub struct PushgatewayBuilder {
     secret_files: SecretFilePolicy,
     allow_insecure_auth: bool,
 }
-
-/// Longest interval, timeout, budget or backoff accepted; longer ones are cut to it.
-const MAX_DURATION: Duration = Duration::from_secs(24 * 3600);
 
 fn invalid(setting: &'static str, reason: impl Into<String>) -> ConfigError {
     ConfigError::Invalid { setting, reason: reason.into() }
@@ -173,8 +171,7 @@ impl PushgatewayBuilder {
     /// First and largest wait between retries [200 ms, 30 s]; waits double, with jitter.
     #[must_use]
     pub fn backoff(mut self, initial: Duration, max: Duration) -> Self {
-        self.config.initial_backoff = initial.clamp(Duration::from_millis(1), MAX_DURATION);
-        self.config.max_backoff = max.clamp(self.config.initial_backoff, MAX_DURATION);
+        (self.config.initial_backoff, self.config.max_backoff) = backoff_bounds(initial, max);
         self
     }
 

@@ -8,6 +8,7 @@ mod config;
 pub(crate) mod from_url;
 mod grouping;
 
+use crate::backend::retry::{jitter, next_backoff};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -91,7 +92,7 @@ impl PushgatewayExporter {
                     events.record(Event::PushRetried);
                     tracing::debug!(error = %e, retry_in = ?delay, "push failed; retrying");
                     std::thread::sleep(jitter(delay));
-                    delay = (delay * 2).min(self.config.max_backoff);
+                    delay = next_backoff(delay, self.config.max_backoff);
                 }
                 Err(e) => {
                     events.record(Event::PushFailed);
@@ -100,13 +101,6 @@ impl PushgatewayExporter {
             }
         }
     }
-}
-
-/// `d` plus up to half of it again, at random, so many jobs do not retry in step.
-fn jitter(d: Duration) -> Duration {
-    use std::hash::BuildHasher;
-    let r = std::collections::hash_map::RandomState::new().hash_one(Instant::now());
-    d + d.mul_f64((r % 1000) as f64 / 2000.0)
 }
 
 impl PushExporter for PushgatewayExporter {

@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Weak};
 
+use super::config::StatsdConfig;
 use super::wire::{KeyRenderer, LineFormatter, Lines, WireKey};
 use crate::export::escape::parse_label_pairs;
 use crate::registry::{Event, FamilyRef, Registry, Series, SELF_PREFIX};
@@ -54,17 +55,14 @@ fn entry<'a, C>(
 }
 
 impl Aggregates {
-    /// Visits every counter and gauge (when `values` is set) and the crate's own counters
-    /// (when `own` is set), calling `out` for each point to send.
-    #[allow(clippy::too_many_arguments)]
+    /// Visits every counter and gauge (when aggregating) and the crate's own counters (when
+    /// the config sends them), calling `out` for each point to send.
     pub(crate) fn flush(
         &mut self,
         registry: &Registry,
         render: &KeyRenderer,
         fmt: &LineFormatter,
-        values: bool,
-        unchanged_gauges: bool,
-        own: bool,
+        config: &StatsdConfig,
         mut out: impl FnMut(Out),
     ) {
         self.pass += 1;
@@ -76,7 +74,7 @@ impl Aggregates {
             let all = global.iter().chain(&pairs).map(|(k, v)| (k.as_str(), v.as_str()));
             render.render(name, seconds, all, events)
         };
-        if values {
+        if config.aggregate {
             let (counters, gauges) = (&mut self.counters, &mut self.gauges);
             registry.with_families(|families| {
                 for family in families.by_name.values() {
@@ -96,7 +94,7 @@ impl Aggregates {
                         FamilyRef::Gauge(fam) => fam.for_each_entry(|labels, s| {
                             let p = entry(gauges, s, || key_of(fam.desc.name(), false, labels), pass, f64::NAN);
                             let v = s.cell.value();
-                            if unchanged_gauges || p.last.to_bits() != v.to_bits() {
+                            if config.send_unchanged_gauges || p.last.to_bits() != v.to_bits() {
                                 match fmt.gauge(&p.key, v) {
                                     Some(lines) => out(Out::Lines(lines)),
                                     None => out(Out::NotRepresentable),
@@ -111,7 +109,7 @@ impl Aggregates {
             counters.retain(|_, p| p.seen == pass && p.series.strong_count() > 0);
             gauges.retain(|_, p| p.seen == pass && p.series.strong_count() > 0);
         }
-        if own {
+        if config.self_metrics {
             self.own.resize(Event::ALL.len(), 0);
             self.own_keys.resize(Event::ALL.len(), None);
             let (prev, keys) = (&mut self.own, &mut self.own_keys);

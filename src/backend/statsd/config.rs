@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::backend::retry::{backoff_bounds, MAX_DURATION};
 use crate::backend::secret_file::SecretFilePolicy;
 use crate::error::ConfigError;
 use crate::policy::sanitize::statsd_wire;
@@ -126,8 +127,6 @@ pub struct StatsdBuilder {
     max_payload: Option<usize>,
 }
 
-/// Longest interval, timeout, budget or backoff accepted; longer ones are cut to it.
-const MAX_DURATION: Duration = Duration::from_secs(24 * 3600);
 /// Largest payload accepted (a UDP datagram's limit is 65,507 bytes).
 pub const MAX_PAYLOAD: usize = 65_507;
 /// Smallest payload accepted.
@@ -347,8 +346,7 @@ impl StatsdBuilder {
     /// First and largest wait between reconnects [100 ms, 10 s]; waits double, with jitter.
     #[must_use]
     pub fn backoff(mut self, initial: Duration, max: Duration) -> Self {
-        self.config.initial_backoff = initial.clamp(Duration::from_millis(1), MAX_DURATION);
-        self.config.max_backoff = max.clamp(self.config.initial_backoff, MAX_DURATION);
+        (self.config.initial_backoff, self.config.max_backoff) = backoff_bounds(initial, max);
         self
     }
 

@@ -46,6 +46,7 @@ use wire::KeyRenderer;
 pub struct StatsdExporter {
     config: StatsdConfig,
     plan: Plan,
+    render: KeyRenderer,
     index: usize,
     points: Option<Receiver<Point>>,
     stop: Option<Sender<()>>,
@@ -64,13 +65,10 @@ impl StatsdExporter {
     pub(crate) fn new(config: StatsdConfig, index: usize) -> Result<(Self, Target), ConfigError> {
         let plan = Plan::new(&config)?;
         let (tx, rx) = crossbeam_channel::bounded(config.queue_capacity);
-        let target = Target {
-            tx,
-            sample_rate: config.sample_rate,
-            immediate: !config.aggregate,
-            render: KeyRenderer::for_config(&config),
-        };
-        Ok((Self { config, plan, index, points: Some(rx), stop: None, worker: None }, target))
+        let render = KeyRenderer::for_config(&config);
+        let target =
+            Target { tx, sample_rate: config.sample_rate, immediate: !config.aggregate, render: render.clone() };
+        Ok((Self { config, plan, render, index, points: Some(rx), stop: None, worker: None }, target))
     }
 }
 
@@ -98,7 +96,7 @@ impl PullExporter for StatsdExporter {
             points,
             stop: stop_rx,
             registry,
-            render: KeyRenderer::for_config(&self.config),
+            render: self.render.clone(),
             config: self.config.clone(),
             send,
             done,

@@ -15,6 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::backend::retry::{jitter, next_backoff};
 use crate::registry::{Event, SelfMetrics};
 
 /// How to open a connection.
@@ -201,9 +202,8 @@ impl StreamSink {
                     }
                     Err(event) => {
                         self.events.record(event);
-                        let jitter = 0.5 + fastrand::f64() * 0.5;
-                        st.next_attempt = Instant::now() + st.backoff.mul_f64(jitter);
-                        st.backoff = (st.backoff * 2).min(self.timing.max_backoff);
+                        st.next_attempt = Instant::now() + jitter(st.backoff);
+                        st.backoff = next_backoff(st.backoff, self.timing.max_backoff);
                         continue;
                     }
                 }

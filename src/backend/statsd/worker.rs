@@ -159,17 +159,8 @@ impl Worker {
 
     /// Aggregates and buffered lines go out.
     fn flush(&self, st: &mut State) {
-        let c = &self.config;
         let mut lines = Vec::new();
-        st.agg.flush(
-            &self.registry,
-            &self.render,
-            &st.fmt,
-            c.aggregate,
-            c.send_unchanged_gauges,
-            c.self_metrics,
-            |o| lines.push(o),
-        );
+        st.agg.flush(&self.registry, &self.render, &st.fmt, &self.config, |o| lines.push(o));
         for o in lines {
             match o {
                 Out::Lines(l) => self.put(st, &l),
