@@ -90,6 +90,20 @@ pub enum RegistrationError {
         /// The limit.
         limit: usize,
     },
+    /// The registry holds its maximum number of collectors.
+    #[error("the registry already holds its limit of {limit} collectors")]
+    TooManyCollectors {
+        /// The limit.
+        limit: usize,
+    },
+    /// The metrics asked for cannot be read on this platform.
+    #[error("{what} are not available on this platform: {reason}")]
+    Unsupported {
+        /// What was asked for.
+        what: &'static str,
+        /// Why it is not available.
+        reason: &'static str,
+    },
 }
 
 /// Why the policy changed or refused a label set (returned by the `try_` methods).

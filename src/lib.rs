@@ -62,10 +62,17 @@ pub use error::{ConfigError, PolicyError, RegistrationError};
 pub use export::Format;
 pub use facade::FacadeRecorder;
 pub use instrument::{Counter, CounterFamily, Gauge, GaugeFamily, Histogram, HistogramFamily, MAX_LABEL_KEYS};
+#[cfg(feature = "tower")]
+pub use instrument::http::{
+    HttpMetricsBuilder, HttpMetricsLayer, HttpMetricsService, HttpResponseBody, HttpResponseFuture, RequestInfo,
+    StatusLabel, DEFAULT_DURATION_BUCKETS, STATUS_CANCELLED, STATUS_ERROR, UNMATCHED_ROUTE,
+};
+#[cfg(feature = "process")]
+pub use instrument::PROCESS_METRICS;
 pub use policy::{Policy, SensitiveAction, SensitiveGuard, ValueAllowlist};
 pub use registry::{
     Clock, Descriptor, Event, ManualClock, MetricKind, MetricOpts, Registry, RegistryBuilder, SelfMetrics, Series,
-    SystemClock, Unit, DEFAULT_MAX_FAMILIES, MAX_HELP_LEN, SELF_PREFIX,
+    SystemClock, Unit, DEFAULT_MAX_FAMILIES, MAX_COLLECTORS, MAX_HELP_LEN, SELF_PREFIX,
 };
 pub use storage::{Buckets, BucketsError, CounterCell, GaugeCell, HistogramCell, HistogramSnapshot, MAX_BUCKETS};
 

@@ -7,12 +7,18 @@
 mod counter;
 mod gauge;
 mod histogram;
+#[cfg(feature = "tower")]
+pub(crate) mod http;
+#[cfg(feature = "process")]
+mod process;
 mod register;
 pub(crate) mod values;
 
 pub use counter::{Counter, CounterFamily};
 pub use gauge::{Gauge, GaugeFamily};
 pub use histogram::{Histogram, HistogramFamily};
+#[cfg(feature = "process")]
+pub use process::PROCESS_METRICS;
 
 /// Most label keys a family may declare; more is a registration error.
 pub const MAX_LABEL_KEYS: usize = 16;

@@ -3,6 +3,7 @@
 
 mod builder;
 mod clock;
+mod collect;
 mod descriptor;
 pub(crate) mod family;
 mod record;
@@ -18,6 +19,7 @@ use parking_lot::{Mutex, RwLock};
 
 pub use builder::RegistryBuilder;
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use collect::MAX_COLLECTORS;
 pub use descriptor::{Descriptor, MetricKind, Unit};
 pub use family::Series;
 pub use register::{MetricOpts, MAX_HELP_LEN};
@@ -107,6 +109,11 @@ pub(crate) struct Inner {
     pub(crate) max_families: usize,
     /// The facade's key → series cache.
     pub(crate) facade_cache: crate::facade::cache::FacadeCache,
+    /// Callbacks run before each read ([`Registry::register_collector`]).
+    pub(crate) collectors: RwLock<Vec<collect::CollectFn>>,
+    /// Whether the process metrics are registered (feature `process`).
+    #[cfg_attr(not(feature = "process"), allow(dead_code))]
+    pub(crate) process_registered: std::sync::atomic::AtomicBool,
 }
 
 /// The registry every metric is recorded in. Clones share state.
@@ -180,8 +187,9 @@ impl Registry {
             .map_or_else(|| self.inner.default_buckets.clone(), |(_, b)| b.clone())
     }
 
-    /// Visits every family in name order (for encoders and exporters).
+    /// Runs the collectors, then visits every family in name order (for encoders and exporters).
     pub(crate) fn with_families<R>(&self, f: impl FnOnce(&Families) -> R) -> R {
+        self.collect();
         f(&self.inner.families.read())
     }
 }

@@ -94,9 +94,10 @@ fn sample_names(kind: MetricKind, name: &str) -> Vec<String> {
 }
 
 impl Registry {
-    /// Exposed base name: prefix, unit suffix, and `_total` removed for counters.
-    fn exposed_name(&self, name: &str, kind: MetricKind, unit: Option<&Unit>) -> String {
-        let prefix = if name.starts_with(validate::RESERVED_PREFIX) { "" } else { &*self.inner.prefix };
+    /// Exposed base name: prefix (never on the crate's own metrics), unit suffix, and `_total`
+    /// removed for counters.
+    fn exposed_name(&self, name: &str, kind: MetricKind, unit: Option<&Unit>, internal: bool) -> String {
+        let prefix = if internal || name.starts_with(validate::RESERVED_PREFIX) { "" } else { &*self.inner.prefix };
         let mut base = format!("{prefix}{name}");
         if kind == MetricKind::Counter {
             if let Some(stripped) = base.strip_suffix("_total") {
@@ -132,6 +133,13 @@ impl Registry {
         }
     }
 
+    /// A family without labels under a conventional name that the registry's prefix must not
+    /// change (the process metrics: `process_cpu_seconds_total`, …).
+    #[cfg_attr(not(all(feature = "process", target_os = "linux")), allow(dead_code))]
+    pub(crate) fn register_conventional(&self, kind: MetricKind, opts: MetricOpts) -> Result<FamilyRef, RegistrationError> {
+        self.register_family_inner(kind, opts, Some(Vec::new()), true)
+    }
+
     fn register_family_inner(
         &self,
         kind: MetricKind,
@@ -153,7 +161,7 @@ impl Registry {
             MetricKind::Histogram => Some(opts.buckets.unwrap_or_else(|| self.buckets_for(&name))),
             _ => None,
         };
-        let base = self.exposed_name(&name, kind, opts.unit.as_ref());
+        let base = self.exposed_name(&name, kind, opts.unit.as_ref(), internal);
         let help = cap_help(&opts.help);
         let mut families = self.inner.families.write();
         if let Some(existing) = families.by_name.get(base.as_str()) {
@@ -274,7 +282,7 @@ impl Registry {
         let found = match self.register_family(kind, opts.clone(), None) {
             Ok(f) => Some(f),
             Err(RegistrationError::Conflict { what: "label keys", .. }) => {
-                let base = self.exposed_name(&opts.name, kind, opts.unit.as_ref());
+                let base = self.exposed_name(&opts.name, kind, opts.unit.as_ref(), false);
                 self.inner.families.read().by_name.get(base.as_str()).filter(|f| f.desc().kind == kind).cloned()
             }
             Err(RegistrationError::Conflict { what: "type", .. } | RegistrationError::NameClash { .. }) => {

@@ -96,6 +96,8 @@ events! {
     StatsdTlsError => ("statsd_send_errors", "tls_handshake"),
     StatsdWriteError => ("statsd_send_errors", "write"),
     StatsdReconnect => ("statsd_reconnects", "reconnected"),
+    CollectorPanicked => ("collector_errors", "panicked"),
+    ProcessReadFailed => ("collector_errors", "process_read"),
 }
 
 /// Help text of each self-metric family.
@@ -118,6 +120,7 @@ pub fn family_help(family: &str) -> &'static str {
         "statsd_bytes" => "StatsD payload bytes sent.",
         "statsd_send_errors" => "StatsD transport errors: failed connects, TLS handshakes and writes.",
         "statsd_reconnects" => "StatsD stream connections re-established after one was lost.",
+        "collector_errors" => "Collectors that failed before a read: panicked, or could not read /proc.",
         "scrapes" => "Scrape requests and connections of the Prometheus endpoint: served, or why refused.",
         _ => "codomyrmex-metrics self-metric.",
     }

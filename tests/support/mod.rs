@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod http;
+pub mod web;
 pub mod statsd;
 
 use std::io::Write;
