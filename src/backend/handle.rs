@@ -232,6 +232,26 @@ impl Metrics {
         metrics::set_global_recorder(self.recorder())
     }
 
+    /// The addresses the running exporters listen on (the scrape endpoint's, with the port
+    /// the system chose when it was configured with port 0), in the order they started.
+    ///
+    /// ```
+    /// use codomyrmex_metrics::{get_metrics, Backend};
+    /// let metrics = get_metrics(Backend::InMemory).unwrap();
+    /// assert!(metrics.local_addrs().is_empty()); // nothing listens
+    /// ```
+    pub fn local_addrs(&self) -> Vec<std::net::SocketAddr> {
+        self.inner
+            .running
+            .lock()
+            .iter()
+            .filter_map(|r| match r {
+                Running::Pull(e) => e.local_addr(),
+                Running::Push(_) => None,
+            })
+            .collect()
+    }
+
     /// Renders the registry in `format` (what a scrape would return).
     pub fn render(&self, format: Format) -> String {
         self.inner.registry.render(format)

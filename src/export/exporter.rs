@@ -55,6 +55,11 @@ pub trait PullExporter: Send + 'static {
     fn shutdown(&mut self) -> Result<(), ExporterError> {
         Ok(())
     }
+
+    /// The address it listens on, if it listens (the scrape endpoint does) [`None`].
+    fn local_addr(&self) -> Option<std::net::SocketAddr> {
+        None
+    }
 }
 
 /// A backend that sends data: called on its interval from a worker thread, then once more at

@@ -101,6 +101,17 @@ pub fn tool(name: &str, version_arg: &str) -> bool {
     ok || missing::<()>(&format!("{name} (installed by .ci/run)")).is_some()
 }
 
+/// A built example (cargo builds the examples whose features are on before it runs tests).
+pub fn example(name: &str) -> Option<PathBuf> {
+    let exe = std::env::current_exe().expect("test binary path");
+    let path = exe.parent()?.parent()?.join("examples").join(name);
+    if path.exists() {
+        Some(path)
+    } else {
+        missing(&format!("the {name} example at {} (built by `cargo test --all-features`)", path.display()))
+    }
+}
+
 /// The directory of the project's peer scripts.
 pub fn peers() -> PathBuf {
     peers_dir()

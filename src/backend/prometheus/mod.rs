@@ -73,4 +73,8 @@ impl PullExporter for PrometheusExporter {
         }
         Ok(())
     }
+
+    fn local_addr(&self) -> Option<SocketAddr> {
+        PrometheusExporter::local_addr(self)
+    }
 }
