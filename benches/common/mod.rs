@@ -58,7 +58,7 @@ impl Table {
         self.rows.push((name.to_owned(), value));
     }
 
-    fn get(&self, name: &str) -> f64 {
+    pub fn value(&self, name: &str) -> f64 {
         self.rows.iter().find(|r| r.0 == name).map_or(f64::NAN, |r| r.1)
     }
 
@@ -69,11 +69,11 @@ impl Table {
         println!("| implementation | {} | ratio to {} |", self.unit, reference.unwrap_or("-"));
         println!("|---|---|---|");
         for (name, v) in &self.rows {
-            let ratio = reference.map(|r| v / self.get(r)).map_or("-".into(), |r| format!("{r:.2}x"));
+            let ratio = reference.map(|r| v / self.value(r)).map_or("-".into(), |r| format!("{r:.2}x"));
             println!("| {name} | {v:.2} | {ratio} |");
         }
         if let Some((reference, max)) = target {
-            let ratio = self.get(ours) / self.get(reference);
+            let ratio = self.value(ours) / self.value(reference);
             let verdict = if ratio <= max { "MET" } else { "MISSED" };
             println!("\nTarget: {ours} <= {max}x {reference}: {ratio:.2}x, {verdict}");
         }
