@@ -31,9 +31,7 @@ fn iters() -> u64 {
 }
 
 fn app() -> Router {
-    Router::new()
-        .route("/users/{id}", get(|| async { "user" }))
-        .route("/health", get(|| async { "ok" }))
+    Router::new().route("/users/{id}", get(|| async { "user" })).route("/health", get(|| async { "ok" }))
 }
 
 /// Median ns per request through `router`: build the request, call, read the whole body.
@@ -152,7 +150,10 @@ fn main() {
         ("pass-through layer (wraps future and body, records nothing)", app().layer(passthrough::Layer)),
         ("HttpMetricsLayer (defaults)", app().layer(HttpMetricsLayer::new(&ours).unwrap())),
         ("HttpMetricsLayer (sizes, status class)", app().layer(full)),
-        ("axum example: from_fn + metrics + metrics-exporter-prometheus", app().route_layer(middleware::from_fn(track_metrics))),
+        (
+            "axum example: from_fn + metrics + metrics-exporter-prometheus",
+            app().route_layer(middleware::from_fn(track_metrics)),
+        ),
     ];
     // Rounds interleave the variants, so drift (allocator state, frequency) hits them all alike;
     // each variant's figure is the median of its rounds.

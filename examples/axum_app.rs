@@ -36,7 +36,11 @@ async fn add_item(State(state): State<AppState>, Path(cart): Path<u64>) -> impl 
     (StatusCode::CREATED, "added\n")
 }
 
-async fn scrape(State(state): State<AppState>, ConnectInfo(peer): ConnectInfo<SocketAddr>, req: Request) -> impl IntoResponse {
+async fn scrape(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    req: Request,
+) -> impl IntoResponse {
     state.scrape.handle(req, Some(peer.ip())).await
 }
 
@@ -51,7 +55,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let mut scrape_config = PrometheusConfig::builder();
     if let Some(file) = std::env::var_os("METRICS_TOKEN_FILE") {
-        scrape_config = scrape_config.bearer_token_file(std::path::Path::new(&file))?; // refused unless mode 600
+        scrape_config = scrape_config.bearer_token_file(std::path::Path::new(&file))?;
+        // refused unless mode 600
     }
     let state = AppState {
         items_added: metrics.counter_family("cart_items_added", "Items added to carts.", &["parity"])?,

@@ -22,7 +22,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let registry = RegistryBuilder::default().policy(policy).prefix("shop_")?.global_label("service", "checkout")?;
     let metrics = MetricsBuilder::new(Backend::InMemory).registry(registry).build()?;
 
-    let logins = metrics.counter_family("logins", "Logins by tenant, region and client.", &["tenant", "region", "client"])?;
+    let logins =
+        metrics.counter_family("logins", "Logins by tenant, region and client.", &["tenant", "region", "client"])?;
     logins.with(&["t-1", "eu-west", "web"]).inc();
     logins.with(&["t-2", "mars", "web"]).inc(); // region not allowed: `other`
     logins.with(&["t-3", "us-east", "203.0.113.7"]).inc(); // an IP address: hashed

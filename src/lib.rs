@@ -61,7 +61,6 @@ pub use backend::*;
 pub use error::{ConfigError, PolicyError, RegistrationError};
 pub use export::Format;
 pub use facade::FacadeRecorder;
-pub use instrument::{Counter, CounterFamily, Gauge, GaugeFamily, Histogram, HistogramFamily, MAX_LABEL_KEYS};
 #[cfg(feature = "tower")]
 pub use instrument::http::{
     HttpMetricsBuilder, HttpMetricsLayer, HttpMetricsService, HttpResponseBody, HttpResponseFuture, RequestInfo,
@@ -69,6 +68,7 @@ pub use instrument::http::{
 };
 #[cfg(feature = "process")]
 pub use instrument::PROCESS_METRICS;
+pub use instrument::{Counter, CounterFamily, Gauge, GaugeFamily, Histogram, HistogramFamily, MAX_LABEL_KEYS};
 pub use policy::{Policy, SensitiveAction, SensitiveGuard, ValueAllowlist};
 pub use registry::{
     Clock, Descriptor, Event, ManualClock, MetricKind, MetricOpts, Registry, RegistryBuilder, SelfMetrics, Series,
@@ -85,6 +85,16 @@ pub struct ReadmeDoctests;
 #[cfg(doctest)]
 #[doc = include_str!("../docs/security.md")]
 pub struct SecurityDoctests;
+
+/// SECURITY.md's examples, compiled and run as doctests.
+#[cfg(all(doctest, feature = "prometheus", feature = "statsd", feature = "tls"))]
+#[doc = include_str!("../SECURITY.md")]
+pub struct SecurityPolicyDoctests;
+
+/// docs/getting-started.md's examples, compiled and run as doctests.
+#[cfg(all(doctest, feature = "axum", feature = "prometheus", feature = "process"))]
+#[doc = include_str!("../docs/getting-started.md")]
+pub struct GettingStartedDoctests;
 
 /// docs/backends.md's examples, compiled as doctests.
 #[cfg(all(doctest, feature = "statsd"))]

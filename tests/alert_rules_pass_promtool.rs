@@ -62,8 +62,7 @@ fn the_rules_name_only_self_metrics_and_reasons_the_crate_exports() {
     for expr in exprs.iter().filter(|l| !l.trim_start().starts_with('#')) {
         let mut rest = *expr;
         while let Some(at) = rest.find("codomyrmex_metrics_") {
-            let name: String =
-                rest[at..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+            let name: String = rest[at..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
             rest = &rest[at + name.len()..];
             let family = name.trim_end_matches("_total");
             assert!(

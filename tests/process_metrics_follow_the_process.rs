@@ -7,7 +7,7 @@ mod support;
 
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use codomyrmex_metrics::{Format, Registry, RegistrationError, PROCESS_METRICS};
+use codomyrmex_metrics::{Format, RegistrationError, Registry, PROCESS_METRICS};
 
 fn value(text: &str, name: &str) -> f64 {
     let line = text

@@ -73,7 +73,10 @@ impl Quickstart {
 
 /// The value of each query's result line, in order.
 fn results(out: &str) -> Vec<&str> {
-    out.lines().filter(|l| !l.starts_with("up ") && !l.starts_with('[')).map(|l| l.rsplit(' ').next().unwrap()).collect()
+    out.lines()
+        .filter(|l| !l.starts_with("up ") && !l.starts_with('['))
+        .map(|l| l.rsplit(' ').next().unwrap())
+        .collect()
 }
 
 fn query(addr: SocketAddr, extra: &[&str], queries: &[&str]) -> String {
@@ -97,7 +100,8 @@ fn prometheus_scrapes_the_quickstart_and_reads_its_request_counter() {
     if !peers_ready() {
         return;
     }
-    let Some(qs) = Quickstart::start(&[("CODOMYRMEX_METRICS_BACKEND", "prometheus://127.0.0.1:0/metrics".into())]) else {
+    let Some(qs) = Quickstart::start(&[("CODOMYRMEX_METRICS_BACKEND", "prometheus://127.0.0.1:0/metrics".into())])
+    else {
         return;
     };
     qs.traffic();
@@ -151,7 +155,13 @@ fn environment_variables_switch_the_quickstart_to_tls_with_a_bearer_token_and_to
     qs.interrupt(); // the last StatsD flush happens here
     let dump = statsd.dump();
     let sum = |prefix: &str| -> f64 {
-        dump["counters"].as_object().unwrap().iter().filter(|(k, _)| k.starts_with(prefix)).map(|(_, v)| v.as_f64().unwrap()).sum()
+        dump["counters"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(k, _)| k.starts_with(prefix))
+            .map(|(_, v)| v.as_f64().unwrap())
+            .sum()
     };
     // StatsD names carry no `_total`; Etsy folds labels in, and statsd turns `/{}` into `-`.
     assert_eq!(sum("http_server_requests.method."), 30.0, "{dump}");

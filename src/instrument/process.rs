@@ -112,20 +112,27 @@ mod linux {
         let opts = MetricOpts::new;
         let made = (|| {
             Ok::<_, RegistrationError>(Handles {
-                cpu: counter(r, opts("process_cpu_seconds", "Total user and system CPU time spent in seconds.").unit(Unit::SECONDS))?,
+                cpu: counter(
+                    r,
+                    opts("process_cpu_seconds", "Total user and system CPU time spent in seconds.").unit(Unit::SECONDS),
+                )?,
                 rss: gauge(r, opts("process_resident_memory", "Resident memory size in bytes.").unit(Unit::BYTES))?,
                 vsize: gauge(r, opts("process_virtual_memory", "Virtual memory size in bytes.").unit(Unit::BYTES))?,
                 vmax: gauge(
                     r,
-                    opts("process_virtual_memory_max", "Maximum amount of virtual memory available in bytes (-1: unlimited).")
-                        .unit(Unit::BYTES),
+                    opts(
+                        "process_virtual_memory_max",
+                        "Maximum amount of virtual memory available in bytes (-1: unlimited).",
+                    )
+                    .unit(Unit::BYTES),
                 )?,
                 open_fds: gauge(r, opts("process_open_fds", "Number of open file descriptors."))?,
                 max_fds: gauge(r, opts("process_max_fds", "Maximum number of open file descriptors (-1: unlimited)."))?,
                 threads: gauge(r, opts("process_threads", "Number of OS threads in the process."))?,
                 start: gauge(
                     r,
-                    opts("process_start_time", "Start time of the process since unix epoch in seconds.").unit(Unit::SECONDS),
+                    opts("process_start_time", "Start time of the process since unix epoch in seconds.")
+                        .unit(Unit::SECONDS),
                 )?,
             })
         })();

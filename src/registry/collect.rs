@@ -106,9 +106,6 @@ mod tests {
         for _ in 0..MAX_COLLECTORS {
             r.register_collector(|| {}).unwrap();
         }
-        assert_eq!(
-            r.register_collector(|| {}),
-            Err(RegistrationError::TooManyCollectors { limit: MAX_COLLECTORS })
-        );
+        assert_eq!(r.register_collector(|| {}), Err(RegistrationError::TooManyCollectors { limit: MAX_COLLECTORS }));
     }
 }

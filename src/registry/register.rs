@@ -136,7 +136,11 @@ impl Registry {
     /// A family without labels under a conventional name that the registry's prefix must not
     /// change (the process metrics: `process_cpu_seconds_total`, …).
     #[cfg_attr(not(all(feature = "process", target_os = "linux")), allow(dead_code))]
-    pub(crate) fn register_conventional(&self, kind: MetricKind, opts: MetricOpts) -> Result<FamilyRef, RegistrationError> {
+    pub(crate) fn register_conventional(
+        &self,
+        kind: MetricKind,
+        opts: MetricOpts,
+    ) -> Result<FamilyRef, RegistrationError> {
         self.register_family_inner(kind, opts, Some(Vec::new()), true)
     }
 

@@ -4,8 +4,8 @@
 #![allow(dead_code)]
 
 pub mod http;
-pub mod web;
 pub mod statsd;
+pub mod web;
 
 use std::io::Write;
 use std::path::PathBuf;

@@ -74,7 +74,12 @@ pub struct RequestInfo<'a> {
 impl<'a> RequestInfo<'a> {
     /// A view of a request's head (for testing a classifier).
     pub fn new<B>(request: &'a http::Request<B>) -> Self {
-        Self { method: request.method(), uri: request.uri(), headers: request.headers(), extensions: request.extensions() }
+        Self {
+            method: request.method(),
+            uri: request.uri(),
+            headers: request.headers(),
+            extensions: request.extensions(),
+        }
     }
 
     /// The request method.

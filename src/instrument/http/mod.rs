@@ -228,7 +228,8 @@ impl HttpMetricsBuilder {
             None => Buckets::new(DEFAULT_DURATION_BUCKETS).unwrap_or_default(),
         };
         let requests = registry.register_counter(
-            MetricOpts::new("http_server_requests", "HTTP requests answered, by method, route and status.").labels(KEYS),
+            MetricOpts::new("http_server_requests", "HTTP requests answered, by method, route and status.")
+                .labels(KEYS),
         )?;
         let duration = registry.register_histogram(
             MetricOpts::new(

@@ -71,9 +71,10 @@ impl Shared {
         let in_flight = self.in_flight.with(&[method, route.as_str()]);
         in_flight.inc();
         let request_bytes = self.sizes.as_ref().and_then(|_| {
-            req.body().size_hint().exact().or_else(|| {
-                req.headers().get(http::header::CONTENT_LENGTH)?.to_str().ok()?.trim().parse::<u64>().ok()
-            })
+            req.body()
+                .size_hint()
+                .exact()
+                .or_else(|| req.headers().get(http::header::CONTENT_LENGTH)?.to_str().ok()?.trim().parse::<u64>().ok())
         });
         Recording {
             shared: Arc::clone(self),
