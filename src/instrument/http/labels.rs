@@ -110,6 +110,8 @@ pub(crate) type Classifier = dyn Fn(&RequestInfo<'_>) -> Option<Cow<'static, str
 #[derive(Debug, Clone)]
 pub(crate) enum RouteLabel {
     Text(Cow<'static, str>),
+    /// The fixed value for unmatched requests: cloned per request without allocating.
+    Shared(std::sync::Arc<str>),
     #[cfg(feature = "axum")]
     Matched(axum::extract::MatchedPath),
 }
@@ -118,6 +120,7 @@ impl RouteLabel {
     pub(crate) fn as_str(&self) -> &str {
         match self {
             Self::Text(t) => t,
+            Self::Shared(s) => s,
             #[cfg(feature = "axum")]
             Self::Matched(m) => m.as_str(),
         }

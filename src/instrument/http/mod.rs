@@ -38,7 +38,7 @@ pub(crate) struct Shared {
     classifier: Option<Arc<Classifier>>,
     #[cfg_attr(not(feature = "axum"), allow(dead_code))]
     matched_path: bool,
-    unmatched: Cow<'static, str>,
+    unmatched: Arc<str>,
 }
 
 struct Sizes {
@@ -77,6 +77,9 @@ impl std::fmt::Debug for Shared {
 /// - A request is counted, and its duration observed, when its response body ends or is
 ///   dropped; until then it is in flight. The request size is its declared length
 ///   (`Content-Length`), not observed when unknown; the response size is the bytes sent.
+/// - gRPC (tonic): the route is the classifier's answer (the path `/package.Service/Method`
+///   when you keep only known services), and `status` is the HTTP status, which gRPC sets to
+///   200 even for failed calls; the `grpc-status` trailer is not read.
 /// - Every label value then passes the registry's policy like any other (sanitization,
 ///   cardinality limits), so a misbehaving classifier still cannot grow series without bound.
 ///
@@ -270,7 +273,7 @@ impl HttpMetricsBuilder {
                 status: self.status,
                 classifier: self.classifier,
                 matched_path: self.matched_path,
-                unmatched: self.unmatched,
+                unmatched: Arc::from(&*self.unmatched),
             }),
         })
     }

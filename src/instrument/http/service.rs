@@ -62,7 +62,7 @@ impl Shared {
                 return RouteLabel::Matched(m.clone());
             }
         }
-        RouteLabel::Text(self.unmatched.clone())
+        RouteLabel::Shared(Arc::clone(&self.unmatched))
     }
 
     fn start<B: Body>(self: &Arc<Self>, req: &Request<B>) -> Recording {
