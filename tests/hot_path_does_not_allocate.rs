@@ -1,5 +1,5 @@
 //! A counting global allocator: `inc`, `set` and `observe` on resolved handles, and cached
-//! labeled lookups, allocate nothing; a repeat render into the same buffer allocates nothing.
+//! labeled lookups, allocate nothing; a repeat render into the same buffer (collectors included) allocates nothing.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -63,6 +63,9 @@ fn resolved_handles_and_repeat_renders_allocate_nothing() {
     });
     assert_eq!(n, 0, "allocations on the hot path");
 
+    // A collector runs before each render; running it must not allocate either.
+    let collected = g.clone();
+    r.register_collector(move || collected.set(42.0)).unwrap();
     let mut buf = String::new();
     r.render_into(Format::PrometheusText, &mut buf);
     r.render_into(Format::OpenMetrics, &mut buf);

@@ -176,7 +176,7 @@ impl RegistryBuilder {
                 buckets_by_prefix: self.buckets_by_prefix,
                 max_families: self.max_families.unwrap_or(DEFAULT_MAX_FAMILIES),
                 facade_cache: crate::facade::cache::FacadeCache::new(max_total.saturating_mul(2)),
-                collectors: RwLock::default(),
+                collectors: RwLock::new(Arc::from(Vec::new())),
                 process_registered: std::sync::atomic::AtomicBool::new(false),
             }),
         }

@@ -25,6 +25,8 @@ impl Registry {
     /// [`Registry::for_each_series`], each StatsD flush) to set gauges and counters whose
     /// values are computed on demand. Keep it quick: it runs on every read. A collector that
     /// panics is caught and counted in `codomyrmex_metrics_collector_errors_total{reason="panicked"}`.
+    /// Capture handles, not a clone of the registry: the registry owns its collectors, so a
+    /// collector holding the registry keeps both alive for good.
     ///
     /// ```
     /// use codomyrmex_metrics::{Format, Registry};
@@ -43,7 +45,11 @@ impl Registry {
         if all.len() >= MAX_COLLECTORS {
             return Err(RegistrationError::TooManyCollectors { limit: MAX_COLLECTORS });
         }
-        all.push(Arc::new(collect));
+        // Copy on write: a read takes the list with one refcount, never an allocation.
+        let mut next = Vec::with_capacity(all.len() + 1);
+        next.extend(all.iter().cloned());
+        next.push(Arc::new(collect) as CollectFn);
+        *all = next.into();
         Ok(())
     }
 
@@ -52,15 +58,13 @@ impl Registry {
         if COLLECTING.with(Cell::get) {
             return;
         }
-        let all: Vec<CollectFn> = {
-            let all = self.inner.collectors.read();
-            if all.is_empty() {
-                return;
-            }
-            all.clone()
-        };
+        // Released before the collectors run, so one may register another.
+        let all = Arc::clone(&self.inner.collectors.read());
+        if all.is_empty() {
+            return;
+        }
         COLLECTING.with(|c| c.set(true));
-        for collect in all {
+        for collect in all.iter() {
             if catch_unwind(AssertUnwindSafe(|| collect())).is_err() {
                 self.self_metrics().record(Event::CollectorPanicked);
             }

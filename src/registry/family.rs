@@ -170,10 +170,16 @@ impl<C: Cell> Family<C> {
     /// series, or `None` when the registry is disabled or the policy dropped the measurement.
     #[inline]
     fn probe<R>(&self, raw: &[&str], f: impl FnOnce(Option<&Arc<Series<C>>>) -> R) -> R {
+        self.probe_hashed(hash_parts(raw), raw, f)
+    }
+
+    /// [`Self::probe`] with `hash_parts(raw)` already computed: families are hashed alike, so
+    /// a caller recording one label set in several families hashes it once.
+    #[inline]
+    fn probe_hashed<R>(&self, hash: u64, raw: &[&str], f: impl FnOnce(Option<&Arc<Series<C>>>) -> R) -> R {
         if self.shared.disabled {
             return f(None);
         }
-        let hash = hash_parts(raw);
         {
             let table = self.table.read();
             if let Some(e) = table.raw.find(hash, |e| key_eq(&e.key, raw)) {
@@ -188,6 +194,13 @@ impl<C: Cell> Family<C> {
     #[inline]
     pub(crate) fn with_series<R>(&self, raw: &[&str], f: impl FnOnce(&Series<C>) -> R) -> Option<R> {
         self.probe(raw, |s| s.map(|s| f(s)))
+    }
+
+    /// [`Self::with_series`] with `hash == hash_parts(raw)`.
+    #[cfg_attr(not(feature = "tower"), allow(dead_code))]
+    #[inline]
+    pub(crate) fn with_series_hashed<R>(&self, hash: u64, raw: &[&str], f: impl FnOnce(&Series<C>) -> R) -> Option<R> {
+        self.probe_hashed(hash, raw, |s| s.map(|s| f(s)))
     }
 
     /// The series for `raw`, cloned for a handle.

@@ -110,7 +110,7 @@ pub(crate) struct Inner {
     /// The facade's key → series cache.
     pub(crate) facade_cache: crate::facade::cache::FacadeCache,
     /// Callbacks run before each read ([`Registry::register_collector`]).
-    pub(crate) collectors: RwLock<Vec<collect::CollectFn>>,
+    pub(crate) collectors: RwLock<Arc<[collect::CollectFn]>>,
     /// Whether the process metrics are registered (feature `process`).
     #[cfg_attr(not(feature = "process"), allow(dead_code))]
     pub(crate) process_registered: std::sync::atomic::AtomicBool,

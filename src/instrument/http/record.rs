@@ -7,7 +7,8 @@ use std::time::Instant;
 
 use super::labels::{Outcome, RouteLabel};
 use super::Shared;
-use crate::Gauge;
+use crate::registry::family::hash_parts;
+use crate::{Gauge, HistogramFamily};
 
 pub(crate) struct Recording {
     pub(crate) shared: Arc<Shared>,
@@ -27,14 +28,17 @@ impl Drop for Recording {
         let mut buf = itoa::Buffer::new();
         let status = s.status.text(self.outcome, &mut buf);
         let labels = [self.method, self.route.as_str(), status];
-        s.requests.inc(&labels);
-        s.duration.observe(&labels, self.started.elapsed().as_secs_f64());
+        // One label set for every family: hash it once. The values are finite by construction.
+        let hash = hash_parts(&labels);
+        let observe = |family: &HistogramFamily, v: f64| family.fam.with_series_hashed(hash, &labels, |h| h.observe(v));
+        s.requests.fam.with_series_hashed(hash, &labels, |c| c.add(1));
+        observe(&s.duration, self.started.elapsed().as_secs_f64());
         if let Some(sizes) = &s.sizes {
             if let Some(n) = self.request_bytes {
-                sizes.request.observe(&labels, n as f64);
+                observe(&sizes.request, n as f64);
             }
             if matches!(self.outcome, Outcome::Status(_)) {
-                sizes.response.observe(&labels, self.response_bytes as f64);
+                observe(&sizes.response, self.response_bytes as f64);
             }
         }
     }
