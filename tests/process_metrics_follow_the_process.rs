@@ -5,9 +5,14 @@
 
 mod support;
 
+use std::sync::Mutex;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use codomyrmex_metrics::{Format, RegistrationError, Registry, PROCESS_METRICS};
+
+/// The open-file count is the whole process's: a test running beside this one (reading /proc
+/// to register its own process metrics) opens and closes files too. The tests here take turns.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 fn value(text: &str, name: &str) -> f64 {
     let line = text
@@ -19,6 +24,7 @@ fn value(text: &str, name: &str) -> f64 {
 
 #[test]
 fn process_metrics_keep_their_names_and_follow_the_process() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let registry = Registry::builder().prefix("shop_").unwrap().global_label("instance", "a").unwrap().build();
     registry.register_process_metrics().unwrap();
     registry.register_process_metrics().unwrap(); // again: nothing changes
@@ -61,6 +67,7 @@ fn process_metrics_keep_their_names_and_follow_the_process() {
 
 #[test]
 fn a_name_taken_with_another_type_is_a_registration_error() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let registry = Registry::default();
     let _ = registry.counter("process_threads", "Not a gauge.").unwrap();
     let err = registry.register_process_metrics().unwrap_err();
