@@ -64,7 +64,7 @@ pub use facade::FacadeRecorder;
 #[cfg(feature = "tower")]
 pub use instrument::http::{
     HttpMetricsBuilder, HttpMetricsLayer, HttpMetricsService, HttpResponseBody, HttpResponseFuture, RequestInfo,
-    StatusLabel, DEFAULT_DURATION_BUCKETS, STATUS_CANCELLED, STATUS_ERROR, UNMATCHED_ROUTE,
+    StatusLabel, DEFAULT_DURATION_BUCKETS, GRPC_STATUS_NAMES, STATUS_CANCELLED, STATUS_ERROR, UNMATCHED_ROUTE,
 };
 #[cfg(feature = "process")]
 pub use instrument::PROCESS_METRICS;

@@ -8,6 +8,7 @@ use bytes::Buf;
 use http_body::{Body, Frame, SizeHint};
 use pin_project_lite::pin_project;
 
+use super::labels::{grpc_code, Outcome, GRPC_STATUS};
 use super::record::Recording;
 
 pin_project! {
@@ -34,14 +35,25 @@ impl<B: Body> Body for HttpResponseBody<B> {
     fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<B::Data>, B::Error>>> {
         let this = self.project();
         let frame = ready!(this.inner.poll_frame(cx));
+        let Some(r) = this.recording.as_mut() else { return Poll::Ready(frame) };
         match &frame {
             Some(Ok(f)) => {
-                if let (Some(data), Some(r)) = (f.data_ref(), this.recording.as_mut()) {
+                if let Some(data) = f.data_ref() {
                     r.response_bytes = r.response_bytes.saturating_add(data.remaining() as u64);
+                } else if let (Outcome::GrpcPending, Some(trailers)) = (r.outcome, f.trailers_ref()) {
+                    if let Some(code) = trailers.get(GRPC_STATUS) {
+                        r.outcome = Outcome::Grpc(grpc_code(code));
+                    }
                 }
             }
-            // The end, or an error that ends the body: record now.
-            Some(Err(_)) | None => drop(this.recording.take()),
+            // The end, or an error that ends the body: record now. A gRPC answer that ends
+            // without its status failed.
+            Some(Err(_)) | None => {
+                if r.outcome == Outcome::GrpcPending {
+                    r.outcome = Outcome::Error;
+                }
+                drop(this.recording.take());
+            }
         }
         Poll::Ready(frame)
     }

@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use http::{Extensions, HeaderMap, Method, Uri};
+use http::{Extensions, HeaderMap, HeaderValue, Method, Uri};
 
 /// The `method` label: the nine standard methods as they are, anything else `OTHER`, so a
 /// client cannot mint series by inventing methods.
@@ -30,6 +30,56 @@ pub enum StatusLabel {
     Code,
     /// The class: `2xx`, `4xx`, `5xx` (fewer series).
     Class,
+    /// For gRPC services (tonic): the call's status from `grpc-status` (in the response
+    /// headers of a trailers-only answer, else in the trailers) by its name in the gRPC
+    /// specification: `OK`, `NOT_FOUND`, `UNAVAILABLE`, … ([`GRPC_STATUS_NAMES`]). A value
+    /// outside the specification counts as `UNKNOWN`, as gRPC clients read it. A response
+    /// that is not gRPC (no `grpc-status`, content type not `application/grpc`) keeps its
+    /// HTTP code, so a health check beside the gRPC services still reads `200`. A gRPC
+    /// response whose body fails or ends without a status is [`STATUS_ERROR`]; one dropped
+    /// before its trailers (the client reset the call) is [`STATUS_CANCELLED`].
+    Grpc,
+}
+
+/// The `status` values of [`StatusLabel::Grpc`], indexed by gRPC status code (0 to 16).
+pub const GRPC_STATUS_NAMES: [&str; 17] = [
+    "OK",
+    "CANCELLED",
+    "UNKNOWN",
+    "INVALID_ARGUMENT",
+    "DEADLINE_EXCEEDED",
+    "NOT_FOUND",
+    "ALREADY_EXISTS",
+    "PERMISSION_DENIED",
+    "RESOURCE_EXHAUSTED",
+    "FAILED_PRECONDITION",
+    "ABORTED",
+    "OUT_OF_RANGE",
+    "UNIMPLEMENTED",
+    "INTERNAL",
+    "UNAVAILABLE",
+    "DATA_LOSS",
+    "UNAUTHENTICATED",
+];
+
+/// The gRPC status header (and trailer).
+pub(crate) const GRPC_STATUS: &str = "grpc-status";
+
+/// The code a `grpc-status` value carries: its decimal value when the specification defines
+/// it, else `UNKNOWN` (2), which is how gRPC clients read a code they do not know.
+pub(crate) fn grpc_code(value: &HeaderValue) -> u8 {
+    const UNKNOWN: u8 = 2;
+    match value.as_bytes() {
+        [d @ b'0'..=b'9'] => d - b'0',
+        [b'1', d @ b'0'..=b'6'] => 10 + (d - b'0'),
+        _ => UNKNOWN,
+    }
+}
+
+/// Whether a response without `grpc-status` in its headers is a gRPC one, whose status then
+/// comes in the trailers.
+pub(crate) fn is_grpc(headers: &HeaderMap) -> bool {
+    headers.get(http::header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/grpc"))
 }
 
 /// `status` when the inner service returned an error instead of a response.
@@ -44,6 +94,10 @@ pub(crate) enum Outcome {
     Cancelled,
     Error,
     Status(u16),
+    /// A gRPC status code, 0 to 16.
+    Grpc(u8),
+    /// A gRPC response whose status is still to come in the trailers.
+    GrpcPending,
 }
 
 impl StatusLabel {
@@ -51,11 +105,12 @@ impl StatusLabel {
     pub(crate) fn text(self, outcome: Outcome, buf: &mut itoa::Buffer) -> &str {
         const CLASSES: [&str; 10] = ["0xx", "1xx", "2xx", "3xx", "4xx", "5xx", "6xx", "7xx", "8xx", "9xx"];
         match outcome {
-            Outcome::Cancelled => STATUS_CANCELLED,
+            Outcome::Cancelled | Outcome::GrpcPending => STATUS_CANCELLED,
             Outcome::Error => STATUS_ERROR,
+            Outcome::Grpc(code) => GRPC_STATUS_NAMES.get(usize::from(code)).copied().unwrap_or("UNKNOWN"),
             // `http::StatusCode` holds 100..=999, so the class is one digit.
             Outcome::Status(code) => match self {
-                Self::Code => buf.format(code),
+                Self::Code | Self::Grpc => buf.format(code),
                 Self::Class => CLASSES[usize::from(code / 100).min(9)],
             },
         }
@@ -146,5 +201,20 @@ mod tests {
         assert_eq!(StatusLabel::Class.text(Outcome::Status(999), &mut b), "9xx");
         assert_eq!(StatusLabel::Code.text(Outcome::Cancelled, &mut b), "cancelled");
         assert_eq!(StatusLabel::Class.text(Outcome::Error, &mut b), "error");
+    }
+
+    #[test]
+    fn grpc_status_values_outside_the_specification_are_unknown() {
+        let code = |v: &[u8]| grpc_code(&HeaderValue::from_bytes(v).unwrap());
+        for (n, name) in GRPC_STATUS_NAMES.iter().enumerate() {
+            assert_eq!(GRPC_STATUS_NAMES[usize::from(code(n.to_string().as_bytes()))], *name);
+        }
+        for hostile in [&b"17"[..], b"99", b"-1", b"05", b" 5", b"5 ", b"", b"OK", b"1\xff", b"2147483648"] {
+            assert_eq!(code(hostile), 2, "{:?}", String::from_utf8_lossy(hostile));
+        }
+        let mut b = itoa::Buffer::new();
+        assert_eq!(StatusLabel::Grpc.text(Outcome::Grpc(5), &mut b), "NOT_FOUND");
+        assert_eq!(StatusLabel::Grpc.text(Outcome::Status(404), &mut b), "404");
+        assert_eq!(StatusLabel::Grpc.text(Outcome::GrpcPending, &mut b), "cancelled");
     }
 }

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use tower_layer::Layer;
 
 pub use body::HttpResponseBody;
-pub use labels::{RequestInfo, StatusLabel, STATUS_CANCELLED, STATUS_ERROR};
+pub use labels::{RequestInfo, StatusLabel, GRPC_STATUS_NAMES, STATUS_CANCELLED, STATUS_ERROR};
 pub use service::{HttpMetricsService, HttpResponseFuture};
 
 use crate::error::RegistrationError;
@@ -77,9 +77,10 @@ impl std::fmt::Debug for Shared {
 /// - A request is counted, and its duration observed, when its response body ends or is
 ///   dropped; until then it is in flight. The request size is its declared length
 ///   (`Content-Length`), not observed when unknown; the response size is the bytes sent.
-/// - gRPC (tonic): the route is the classifier's answer (the path `/package.Service/Method`
-///   when you keep only known services), and `status` is the HTTP status, which gRPC sets to
-///   200 even for failed calls; the `grpc-status` trailer is not read.
+/// - gRPC (tonic): set [`StatusLabel::Grpc`], so `status` is the call's gRPC status (`OK`,
+///   `NOT_FOUND`, …) rather than the HTTP 200 that gRPC answers even for failed calls; name
+///   routes with a classifier that keeps the paths (`/package.Service/Method`) of the
+///   services you serve (see [`HttpMetricsBuilder::route_classifier`]).
 /// - Every label value then passes the registry's policy like any other (sanitization,
 ///   cardinality limits), so a misbehaving classifier still cannot grow series without bound.
 ///
@@ -190,12 +191,13 @@ impl HttpMetricsBuilder {
     ///
     /// ```
     /// use std::borrow::Cow;
-    /// use codomyrmex_metrics::HttpMetricsLayer;
-    /// // A gRPC service: the path is `/package.Service/Method`; keep only the known services.
-    /// let builder = HttpMetricsLayer::builder().route_classifier(|req| {
-    ///     let path = req.uri().path();
-    ///     path.starts_with("/shop.Cart/").then(|| Cow::Owned(path.to_owned()))
-    /// });
+    /// use codomyrmex_metrics::{HttpMetricsLayer, StatusLabel};
+    /// // gRPC: the path is `/package.Service/Method`. Keep the methods you serve, so a client
+    /// // calling made-up ones lands in `unmatched` instead of minting series.
+    /// const METHODS: [&str; 2] = ["/shop.Cart/Add", "/shop.Cart/Get"];
+    /// let builder = HttpMetricsLayer::builder()
+    ///     .status_label(StatusLabel::Grpc)
+    ///     .route_classifier(|req| METHODS.iter().find(|m| **m == req.uri().path()).map(|m| Cow::Borrowed(*m)));
     /// # let _ = builder;
     /// ```
     pub fn route_classifier(

@@ -37,7 +37,7 @@ impl Drop for Recording {
             if let Some(n) = self.request_bytes {
                 observe(&sizes.request, n as f64);
             }
-            if matches!(self.outcome, Outcome::Status(_)) {
+            if matches!(self.outcome, Outcome::Status(_) | Outcome::Grpc(_)) {
                 observe(&sizes.response, self.response_bytes as f64);
             }
         }

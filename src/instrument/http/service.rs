@@ -12,7 +12,7 @@ use pin_project_lite::pin_project;
 use tower_service::Service;
 
 use super::body::HttpResponseBody;
-use super::labels::{method_label, Outcome, RequestInfo, RouteLabel};
+use super::labels::{grpc_code, is_grpc, method_label, Outcome, RequestInfo, RouteLabel, StatusLabel, GRPC_STATUS};
 use super::record::Recording;
 use super::Shared;
 
@@ -112,7 +112,10 @@ where
         Poll::Ready(match result {
             Ok(response) => {
                 if let Some(r) = recording.as_mut() {
-                    r.outcome = Outcome::Status(response.status().as_u16());
+                    r.outcome = match r.shared.status {
+                        StatusLabel::Grpc => grpc_outcome(&response),
+                        _ => Outcome::Status(response.status().as_u16()),
+                    };
                 }
                 Ok(response.map(|body| HttpResponseBody::new(body, recording)))
             }
@@ -123,5 +126,39 @@ where
                 Err(e)
             }
         })
+    }
+}
+
+/// A gRPC answer's status: in the headers of a trailers-only answer, else still to come in
+/// the trailers; a response that is not gRPC keeps its HTTP code.
+fn grpc_outcome<B>(response: &Response<B>) -> Outcome {
+    match response.headers().get(GRPC_STATUS) {
+        Some(code) => Outcome::Grpc(grpc_code(code)),
+        None if is_grpc(response.headers()) => Outcome::GrpcPending,
+        None => Outcome::Status(response.status().as_u16()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn response(status: u16, headers: &[(&str, &str)]) -> Response<()> {
+        let mut b = Response::builder().status(status);
+        for (k, v) in headers {
+            b = b.header(*k, *v);
+        }
+        b.body(()).unwrap()
+    }
+
+    #[test]
+    fn grpc_status_from_the_headers_or_later_from_the_trailers_else_the_http_code() {
+        let trailers_only = response(200, &[("content-type", "application/grpc"), ("grpc-status", "5")]);
+        assert_eq!(grpc_outcome(&trailers_only), Outcome::Grpc(5));
+        let streaming = response(200, &[("content-type", "application/grpc+proto")]);
+        assert_eq!(grpc_outcome(&streaming), Outcome::GrpcPending);
+        let health_check = response(404, &[("content-type", "text/plain")]);
+        assert_eq!(grpc_outcome(&health_check), Outcome::Status(404));
+        assert_eq!(grpc_outcome(&response(503, &[])), Outcome::Status(503));
     }
 }
