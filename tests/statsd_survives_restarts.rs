@@ -30,7 +30,7 @@ fn wait_for(server: &Statsd, key: &str, n: f64) -> f64 {
 }
 
 /// Immediate mode: every increment is one point. 50 before the restart, `during` while the
-/// server is down, 50 after it is back.
+/// server is down, 50 once the client has reconnected.
 fn restart_run(server: &Statsd, builder: StatsdBuilder, during: usize) -> Outcome {
     let config = builder
         .aggregate(false)
@@ -55,6 +55,14 @@ fn restart_run(server: &Statsd, builder: StatsdBuilder, during: usize) -> Outcom
         std::thread::sleep(Duration::from_millis(5));
     }
     server.script(&["start"]);
+    // The client finds the server back at its next attempt, up to the backoff's 200 ms away;
+    // points recorded before that wait in the queue or are dropped, so the stream after the
+    // restart starts once it has reconnected.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while metrics.self_metrics().get(Event::StatsdReconnect) == 0 {
+        assert!(Instant::now() < deadline, "no reconnection within 10 s of the restart");
+        std::thread::sleep(Duration::from_millis(5));
+    }
     for _ in 0..50 {
         after.inc();
         std::thread::sleep(Duration::from_millis(2));
