@@ -35,6 +35,23 @@ pub enum RegistrationError {
         /// The key.
         key: String,
     },
+    /// The metric name looks like it carries a secret or personal data (the name itself is
+    /// not repeated: it may be the secret).
+    #[error("a metric name was refused by the sensitive-data guard: it looks like it contains a {kind}")]
+    SensitiveName {
+        /// What it looked like (`email`, `api_key`, …).
+        kind: &'static str,
+    },
+    /// The help text looks like it carries a secret or personal data.
+    #[error(
+        "the help text of metric {name:?} was refused by the sensitive-data guard: it looks like it contains a {kind}"
+    )]
+    SensitiveHelp {
+        /// The metric.
+        name: String,
+        /// What it looked like (`email`, `api_key`, …).
+        kind: &'static str,
+    },
     /// A label key was declared twice.
     #[error("label key {key:?} is declared twice for metric {name:?}")]
     DuplicateLabelKey {

@@ -72,6 +72,8 @@ fn samples(text: &str) -> Option<Samples> {
                     let v = if k == "le" { v.parse::<f64>().unwrap().to_string() } else { v.to_owned() };
                     (k.clone(), v)
                 })
+                // Prometheus reads a label with an empty value as no label; we do not render it.
+                .filter(|(_, v)| !v.is_empty())
                 .collect();
             labels.sort();
             out.insert((name, labels), s["value"].as_str().unwrap().parse::<f64>().unwrap());

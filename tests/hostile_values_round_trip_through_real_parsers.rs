@@ -54,11 +54,10 @@ fn samples_of(parsed: &serde_json::Value, sample: &str, key: &str) -> BTreeMap<S
     for fam in parsed["families"].as_array().unwrap() {
         for s in fam["samples"].as_array().unwrap() {
             if s["name"] == sample {
-                let label = s["labels"][key].as_str().map(str::to_owned);
+                // A label with an empty value is not rendered: Prometheus reads both alike.
+                let label = s["labels"][key].as_str().unwrap_or_default().to_owned();
                 let value: f64 = s["value"].as_str().unwrap().parse().unwrap();
-                if let Some(label) = label {
-                    out.insert(label, value);
-                }
+                out.insert(label, value);
             }
         }
     }

@@ -128,7 +128,8 @@ mod pushgateway {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let server = one_request(listener);
-        let config = PushgatewayConfig::builder(&url, "nightly-backup").unwrap()
+        let config = PushgatewayConfig::builder(&url, "nightly-backup")
+            .unwrap()
             .interval(std::time::Duration::from_secs(3600))
             .build()
             .unwrap();

@@ -110,7 +110,8 @@ fn name_flood() {
             metrics::counter!(format!("flood_{i}")).increment(1);
         }
     });
-    let mine = m.counter("application_requests", "The application's own metric.").expect("room is kept for typed metrics");
+    let mine =
+        m.counter("application_requests", "The application's own metric.").expect("room is kept for typed metrics");
     mine.inc();
     assert_eq!(mine.value(), 1.0);
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use codomyrmex_metrics::{
-    Buckets, Format, ManualClock, MetricOpts, Policy, Registry, RegistrationError, SensitiveAction, ValueAllowlist,
+    Buckets, Format, ManualClock, MetricOpts, Policy, RegistrationError, Registry, SensitiveAction, ValueAllowlist,
 };
 
 use crate::support::{samples, value_of};
@@ -240,7 +240,8 @@ fn invalid_values() {
 }
 
 fn cardinality_limits() {
-    let r = Registry::builder().policy(Policy::default().with_max_series_per_metric(3).with_max_series_total(5)).build();
+    let r =
+        Registry::builder().policy(Policy::default().with_max_series_per_metric(3).with_max_series_total(5)).build();
     let a = r.counter_family("a", "h", &["k"]).unwrap();
     for i in 0..10 {
         a.with(&[&format!("v{i}")]).inc();
@@ -286,6 +287,7 @@ fn idle_expiry() {
     fam.with(&["a"]).inc();
     let held = fam.with(&["b"]);
     held.inc();
+    assert_eq!(r.run_upkeep(), 0, "upkeep notes each value; idle time counts from there");
     clock.advance(Duration::from_secs(120));
     assert_eq!(r.run_upkeep(), 1);
     assert_eq!(fam.series_count(), 1);

@@ -16,7 +16,10 @@ fn readme_quick_start() {
 
     let text = metrics.render(Format::PrometheusText);
     assert!(text.contains("http_requests_total{method=\"GET\",status=\"200\"} 1\n"), "{text}");
-    assert!(text.contains("jobs_done{queue=\"mail\"} 1\n") || text.contains("jobs_done_total{queue=\"mail\"} 1\n"), "{text}");
+    assert!(
+        text.contains("jobs_done{queue=\"mail\"} 1\n") || text.contains("jobs_done_total{queue=\"mail\"} 1\n"),
+        "{text}"
+    );
     let om = metrics.render(Format::OpenMetrics);
     assert!(om.ends_with("# EOF\n"), "{om}");
     metrics.shutdown().unwrap();

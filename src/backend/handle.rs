@@ -195,6 +195,7 @@ impl Metrics {
             #[cfg(feature = "pushgateway")]
             Backend::Pushgateway(config) => {
                 let exporter = crate::backend::pushgateway::PushgatewayExporter::new(config)?;
+                self.inner.registry.inner.shared.events.activate(crate::registry::Group::Push);
                 self.start(Backend::Custom(Exporter::Push(Box::new(exporter))))
             }
             Backend::Custom(Exporter::Pull(mut e)) => {

@@ -22,6 +22,9 @@ use crate::registry::Event;
 /// Default cap on a label value, in bytes.
 pub const DEFAULT_MAX_LABEL_VALUE_LEN: usize = 128;
 
+/// How far past the length cap the sensitive-data guard reads a value.
+const DETECT_WINDOW: usize = 1024;
+
 /// The security policy every series passes. Start from [`Policy::default`] (secure defaults)
 /// and adjust with the `with_*` methods.
 ///
@@ -236,12 +239,13 @@ impl Policy {
                 report(Event::KeyNotAllowed, &key);
                 continue;
             }
-            let (clean, what) = sanitize::sanitize_value(&value, self.max_value_len);
+            // Control characters go first; the guard then sees the value before it is cut,
+            // so a secret that straddles the cut is still found and a digest cut short is
+            // still a digest. It reads at most `DETECT_WINDOW` bytes past the cap: nothing
+            // further can reach the output.
+            let (clean, what) = sanitize::sanitize_value(&value, usize::MAX);
             if what.removed_control {
                 report(Event::ControlChars, &key);
-            }
-            if what.truncated {
-                report(Event::Truncated, &key);
             }
             let mut value = clean.into_owned();
             if let Some(list) = self.value_allowlist(metric, &key) {
@@ -250,7 +254,8 @@ impl Policy {
                     value = OTHER_VALUE.to_owned();
                 }
             }
-            if let Some(kind) = self.sensitive.detect(&value) {
+            let window = sanitize::sanitize_value(&value, self.max_value_len.saturating_add(DETECT_WINDOW)).0;
+            if let Some(kind) = self.sensitive.detect(&window) {
                 report(redaction_event(kind), &key);
                 match self.sensitive.action {
                     SensitiveAction::Redact => value = REDACTED_VALUE.to_owned(),
@@ -261,9 +266,19 @@ impl Policy {
                     }
                 }
             }
-            out.push((key, value));
+            let (cut, what) = sanitize::sanitize_value(&value, self.max_value_len);
+            if what.truncated {
+                report(Event::Truncated, &key);
+                value = cut.into_owned();
+            }
+            // Prometheus reads `k=""` as no label at all: keeping it would make two series
+            // that one ingestion merges (and one of them is lost).
+            if !value.is_empty() {
+                out.push((key, value));
+            }
         }
         if dynamic_keys {
+            // Stable: of a key given twice, the first value stays.
             out.sort_by(|a, b| a.0.cmp(&b.0));
             let mut i = 1;
             while i < out.len() {
@@ -273,6 +288,10 @@ impl Policy {
                 } else {
                     i += 1;
                 }
+            }
+            // As many keys as a typed family may declare; the rest (last in key order) go.
+            for (key, _) in out.drain(crate::instrument::MAX_LABEL_KEYS.min(out.len())..) {
+                report(Event::TooManyKeys, &key);
             }
         }
         Some(out)

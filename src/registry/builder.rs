@@ -35,6 +35,7 @@ pub struct RegistryBuilder {
     default_buckets: Option<Buckets>,
     buckets_by_prefix: Vec<(String, Buckets)>,
     max_families: Option<usize>,
+    max_facade_families: Option<usize>,
     disabled: bool,
     #[cfg(feature = "statsd")]
     statsd_targets: Vec<crate::backend::statsd::tap::Target>,
@@ -130,6 +131,15 @@ impl RegistryBuilder {
         self
     }
 
+    /// The most metric families the `metrics` facade may create [half of
+    /// [`Self::max_families`]]: a flood of dynamic names then leaves the rest for the
+    /// application's own registrations.
+    #[must_use]
+    pub fn max_facade_families(mut self, n: usize) -> Self {
+        self.max_facade_families = Some(n);
+        self
+    }
+
     /// Makes every handle a no-op (the no-op backend). Registration still validates names.
     #[must_use]
     pub fn disabled(mut self, disabled: bool) -> Self {
@@ -148,6 +158,7 @@ impl RegistryBuilder {
     pub fn build(self) -> Registry {
         let mut policy = self.policy;
         let max_total = policy.max_series_total();
+        let max_families = self.max_families.unwrap_or(DEFAULT_MAX_FAMILIES);
         policy.global_label_keys = self.global.iter().map(|(k, _)| k.clone()).collect();
         let mut rendered = String::new();
         write_label_pairs(&mut rendered, self.global.iter().map(|(k, v)| (k.as_str(), v.as_str())));
@@ -174,7 +185,8 @@ impl RegistryBuilder {
                 idle_timeout: self.idle_timeout,
                 default_buckets: self.default_buckets.unwrap_or_default(),
                 buckets_by_prefix: self.buckets_by_prefix,
-                max_families: self.max_families.unwrap_or(DEFAULT_MAX_FAMILIES),
+                max_families,
+                max_facade_families: self.max_facade_families.unwrap_or(max_families / 2).min(max_families),
                 facade_cache: crate::facade::cache::FacadeCache::new(max_total.saturating_mul(2)),
                 collectors: RwLock::new(Arc::from(Vec::new())),
                 process_registered: std::sync::atomic::AtomicBool::new(false),

@@ -50,6 +50,7 @@ impl Registry {
         next.extend(all.iter().cloned());
         next.push(Arc::new(collect) as CollectFn);
         *all = next.into();
+        self.inner.shared.events.activate(super::Group::Collector);
         Ok(())
     }
 

@@ -23,6 +23,7 @@ pub use collect::MAX_COLLECTORS;
 pub use descriptor::{Descriptor, MetricKind, Unit};
 pub use family::Series;
 pub use register::{MetricOpts, MAX_HELP_LEN};
+pub(crate) use self_metrics::Group;
 pub use self_metrics::{family_help as self_metrics_help, Event, SelfMetrics, SELF_PREFIX};
 
 use crate::policy::Policy;
@@ -91,6 +92,8 @@ pub(crate) struct Families {
     pub(crate) by_name: BTreeMap<Box<str>, FamilyRef>,
     /// Every sample name a family renders (`x`, `x_total`, `x_bucket`, …) → its base name.
     pub(crate) claimed: HashMap<Box<str>, Box<str>>,
+    /// Families the facade created (bounded apart, see `RegistryBuilder::max_facade_families`).
+    pub(crate) facade_created: usize,
 }
 
 pub(crate) struct Inner {
@@ -107,6 +110,8 @@ pub(crate) struct Inner {
     pub(crate) default_buckets: Buckets,
     pub(crate) buckets_by_prefix: Vec<(String, Buckets)>,
     pub(crate) max_families: usize,
+    /// Of those, the most the facade may create.
+    pub(crate) max_facade_families: usize,
     /// The facade's key → series cache.
     pub(crate) facade_cache: crate::facade::cache::FacadeCache,
     /// Callbacks run before each read ([`Registry::register_collector`]).

@@ -158,6 +158,13 @@ impl Registry {
         if name.starts_with(validate::RESERVED_PREFIX) && !internal {
             return Err(RegistrationError::ReservedName { name });
         }
+        let guard = &self.inner.shared.policy.sensitive;
+        if let Some(kind) = guard.detect(&name) {
+            return Err(RegistrationError::SensitiveName { kind: kind.as_str() });
+        }
+        if let Some(kind) = guard.detect(&opts.help) {
+            return Err(RegistrationError::SensitiveHelp { name, kind: kind.as_str() });
+        }
         if let Some(keys) = &keys {
             self.check_keys(&name, keys)?;
         }
@@ -196,6 +203,10 @@ impl Registry {
         if families.by_name.len() >= self.inner.max_families {
             return Err(RegistrationError::TooManyFamilies { limit: self.inner.max_families });
         }
+        let from_facade = keys.is_none();
+        if from_facade && families.facade_created >= self.inner.max_facade_families {
+            return Err(RegistrationError::TooManyFamilies { limit: self.inner.max_facade_families });
+        }
         let samples = sample_names(kind, &base);
         if let Some((sample, other)) =
             samples.iter().find_map(|s| families.claimed.get(s.as_str()).map(|o| (s.clone(), o.to_string())))
@@ -229,6 +240,7 @@ impl Registry {
             families.claimed.insert(s.into_boxed_str(), base.clone().into_boxed_str());
         }
         families.by_name.insert(base.into_boxed_str(), family.clone());
+        families.facade_created += usize::from(from_facade);
         Ok(family)
     }
 
@@ -274,6 +286,13 @@ impl Registry {
     #[cold]
     fn facade_family_slow(&self, kind: MetricKind, name: &str) -> Option<FamilyRef> {
         let events = &self.inner.shared.events;
+        // The name as written, before it is rewritten: `logins_alice@example.com` would lose
+        // what makes it recognisable. Refused names are remembered (as `None`) and never logged.
+        if self.inner.shared.policy.sensitive.detect(name).is_some() {
+            events.record(Event::SensitiveName);
+            self.remember_facade_name(name, None);
+            return None;
+        }
         let clean = sanitize_name(name);
         if clean != name {
             events.record(Event::NameSanitized);
@@ -281,7 +300,9 @@ impl Registry {
         }
         let (help, unit) = self.inner.descriptions.lock().get(name).cloned().unwrap_or_else(|| (Arc::from(""), None));
         let mut opts = MetricOpts::new(clean, help.to_string());
-        opts.unit = unit.filter(|u| name.ends_with(&format!("_{}", u.as_str())));
+        // A described unit is kept: the exposed name gets its suffix, as in the typed API
+        // (OpenMetrics wants a metric with a UNIT to end in it).
+        opts.unit = unit;
         // A name registered through the typed API keeps its declared keys.
         let found = match self.register_family(kind, opts.clone(), None) {
             Ok(f) => Some(f),
@@ -298,22 +319,36 @@ impl Registry {
                 events.record(Event::RegistryFull);
                 return None;
             }
+            Err(RegistrationError::SensitiveName { .. }) => {
+                events.record(Event::SensitiveName);
+                None
+            }
             Err(_) => {
                 events.record(Event::InvalidName);
                 None
             }
         };
+        self.remember_facade_name(name, found.clone());
+        found
+    }
+
+    fn remember_facade_name(&self, name: &str, found: Option<FamilyRef>) {
         let mut facade = self.inner.facade.write();
         if facade.len() < self.inner.max_families.saturating_mul(2) {
-            facade.insert(Box::from(name), found.clone());
+            facade.insert(Box::from(name), found);
         }
-        found
     }
 
     /// Records help and unit for a facade name (`describe_*!`). Applies now if the family
     /// exists, else when it is first used.
     pub(crate) fn describe(&self, name: &str, unit: Option<Unit>, help: &str) {
-        let help = cap_help(help);
+        let guard = &self.inner.shared.policy.sensitive;
+        let help = if guard.detect(help).is_some() {
+            self.inner.shared.events.record(Event::SensitiveHelp);
+            Arc::from("")
+        } else {
+            cap_help(help)
+        };
         {
             let mut d = self.inner.descriptions.lock();
             if d.len() < self.inner.max_families || d.contains_key(name) {

@@ -3,7 +3,7 @@
 //! Every event the policy or a value check produces is counted here by reason. The set of
 //! families and reasons is fixed at compile time, so self-metrics are bounded by construction.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 macro_rules! events {
     ($( $variant:ident => ($family:literal, $reason:literal) ),+ $(,)?) => {
@@ -42,6 +42,7 @@ events! {
     DuplicateKey => ("label_keys_refused", "duplicate_key"),
     KeySanitized => ("label_keys_refused", "sanitized"),
     Arity => ("label_keys_refused", "arity"),
+    TooManyKeys => ("label_keys_refused", "too_many_keys"),
     ControlChars => ("label_values_sanitized", "control_chars"),
     Truncated => ("label_values_sanitized", "truncated"),
     ValueNotAllowed => ("label_values_sanitized", "not_allowed"),
@@ -65,6 +66,8 @@ events! {
     NameSanitized => ("registrations_refused", "name_sanitized"),
     TypeConflict => ("registrations_refused", "type_conflict"),
     RegistryFull => ("registrations_refused", "registry_full"),
+    SensitiveName => ("registrations_refused", "sensitive_name"),
+    SensitiveHelp => ("registrations_refused", "sensitive_help"),
     ScrapeServed => ("scrapes", "served"),
     ScrapeUnauthorized => ("scrapes", "unauthorized"),
     ScrapeForbidden => ("scrapes", "forbidden"),
@@ -126,6 +129,29 @@ pub fn family_help(family: &str) -> &'static str {
     }
 }
 
+/// Which part of the crate an event belongs to: the policy and registry's events are always
+/// exposed; a backend's only once it runs, a collector's once one is registered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Group {
+    Core = 1,
+    Scrape = 2,
+    Push = 4,
+    Statsd = 8,
+    Collector = 16,
+}
+
+impl Event {
+    pub(crate) fn group(self) -> Group {
+        match self.family() {
+            "scrapes" | "scrape_renders" => Group::Scrape,
+            "pushes" => Group::Push,
+            "collector_errors" => Group::Collector,
+            f if f.starts_with("statsd_") || self.reason() == "statsd_wire" => Group::Statsd,
+            _ => Group::Core,
+        }
+    }
+}
+
 /// Prefix of every self-metric.
 pub const SELF_PREFIX: &str = "codomyrmex_metrics_";
 
@@ -134,11 +160,16 @@ pub const SELF_PREFIX: &str = "codomyrmex_metrics_";
 #[derive(Debug)]
 pub struct SelfMetrics {
     counts: Box<[AtomicU64]>,
+    /// The [`Group`]s whose events are exposed, as bits.
+    active: AtomicU32,
 }
 
 impl Default for SelfMetrics {
     fn default() -> Self {
-        Self { counts: Event::ALL.iter().map(|_| AtomicU64::new(0)).collect() }
+        Self {
+            counts: Event::ALL.iter().map(|_| AtomicU64::new(0)).collect(),
+            active: AtomicU32::new(Group::Core as u32),
+        }
     }
 }
 
@@ -161,11 +192,20 @@ impl SelfMetrics {
         self.counts.get(event as usize).map_or(0, |c| c.load(Ordering::Relaxed))
     }
 
-    /// Calls `f(event, count)` for every event, in [`Event::ALL`] order.
+    /// Calls `f(event, count)` for every event of what runs (the policy and registry always;
+    /// a backend once it started; collectors once one is registered), in [`Event::ALL`] order.
     pub fn for_each(&self, mut f: impl FnMut(Event, u64)) {
+        let active = self.active.load(Ordering::Relaxed);
         for (e, c) in Event::ALL.iter().zip(self.counts.iter()) {
-            f(*e, c.load(Ordering::Relaxed));
+            if active & e.group() as u32 != 0 {
+                f(*e, c.load(Ordering::Relaxed));
+            }
         }
+    }
+
+    /// Exposes the events of `group` from now on.
+    pub(crate) fn activate(&self, group: Group) {
+        self.active.fetch_or(group as u32, Ordering::Relaxed);
     }
 }
 

@@ -60,6 +60,7 @@ impl ScrapeHandler {
     }
 
     pub(crate) fn from_settings(registry: Registry, settings: Arc<Settings>) -> Self {
+        registry.inner.shared.events.activate(crate::registry::Group::Scrape);
         let duration = registry.internal_histogram(
             "codomyrmex_metrics_scrape_duration_seconds",
             "Time to answer a scrape, from request to response body.",

@@ -78,6 +78,7 @@ impl PullExporter for StatsdExporter {
     }
 
     fn start(&mut self, registry: Registry) -> Result<(), ExporterError> {
+        registry.inner.shared.events.activate(crate::registry::Group::Statsd);
         let fail = |e: std::io::Error| ExporterError::Start { exporter: "statsd".into(), source: Box::new(e) };
         let points = self.points.take().ok_or_else(|| fail(std::io::Error::other("started twice")))?;
         let abandon = Arc::new(AtomicBool::new(false));
