@@ -5,7 +5,7 @@ use codomyrmex_metrics::policy::{cardinality, validate, DEFAULT_MAX_LABEL_VALUE_
 use codomyrmex_metrics::{Event, Policy, DEFAULT_MAX_FAMILIES, MAX_BUCKETS, MAX_HELP_LEN, MAX_LABEL_KEYS};
 
 fn doc() -> String {
-    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/policy.md")).unwrap()
+    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/policy.md")).unwrap()
 }
 
 /// The table row that mentions `needle`.

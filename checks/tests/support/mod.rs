@@ -1,6 +1,11 @@
 //! Access to the real peers the tests check against: the Python `prometheus-client` 0.26
-//! parsers (in `tests/peers/.venv`, created on first use) and Debian's `promtool`.
-//! Outside CI a missing peer skips the check with a note; under `CI=true` it fails the test.
+//! parsers (in `checks/tests/peers/.venv`, created on first use), Debian's `promtool`,
+//! `prometheus`, `prometheus-pushgateway`, `stunnel4`, `socat`, node and the statsd daemon.
+//!
+//! A missing peer fails the test, with the command that installs it. A run may opt out with
+//! `CODOMYRMEX_SKIP_MISSING_PEERS=1`: each skipped check is then written to stderr as it
+//! happens (past the test harness' capture) and to `target/tmp/skipped-peer-checks.txt`,
+//! which `.ci/run` counts in its summary.
 #![allow(dead_code)]
 
 pub mod http;
@@ -16,17 +21,43 @@ fn peers_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/peers")
 }
 
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+/// The one switch that lets a run skip the checks whose peer is missing.
+pub const SKIP_VAR: &str = "CODOMYRMEX_SKIP_MISSING_PEERS";
+
+/// Where skipped checks are listed, one a line (the count goes into `.ci/run`'s summary).
+pub const SKIPPED_LOG: &str = concat!(env!("CARGO_TARGET_TMPDIR"), "/skipped-peer-checks.txt");
+
+/// Fails the test because `what` is missing, naming the command that installs it; returns
+/// `None` (the check is skipped, and counted) only when the run opted out with [`SKIP_VAR`].
+fn missing<T>(what: &str, install: &str) -> Option<T> {
+    if std::env::var(SKIP_VAR).is_ok_and(|v| v == "1") {
+        let test = std::thread::current().name().unwrap_or("?").to_owned();
+        let line = format!("{test}: {what}\n");
+        let _ = std::io::stderr().write_all(format!("SKIPPED PEER CHECK {line}").as_bytes());
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(SKIPPED_LOG);
+        if let Ok(mut log) = log {
+            let _ = log.write_all(line.as_bytes());
+        }
+        return None;
+    }
+    panic!("{what} is missing; install it with `{install}` (`bash .ci/run` installs every peer), or set {SKIP_VAR}=1 to skip and count such checks")
 }
 
-/// Returns `None` (and prints why) when the peer is missing outside CI; panics in CI.
-fn missing<T>(what: &str) -> Option<T> {
-    if in_ci() {
-        panic!("{what} is missing; .ci/run installs it");
+/// How to install each command-line peer the tests use.
+fn install_command(tool: &str) -> &'static str {
+    match tool {
+        "promtool" | "prometheus" => "apt-get install prometheus",
+        "prometheus-pushgateway" => "apt-get install prometheus-pushgateway",
+        "stunnel4" => "apt-get install stunnel4",
+        "socat" => "apt-get install socat",
+        "nc" => "apt-get install netcat-openbsd",
+        "node" | "npm" => "apt-get install nodejs npm && (cd checks/tests/peers && npm install statsd@0.9.0)",
+        "jq" => "apt-get install jq",
+        "curl" => "apt-get install curl",
+        "openssl" => "apt-get install openssl",
+        "wrk" => "apt-get install wrk",
+        _ => "bash .ci/run",
     }
-    eprintln!("SKIPPED CHECK: {what} is missing (run .ci/run to install it)");
-    None
 }
 
 /// The venv Python with prometheus-client 0.26.0, creating the venv on first use.
@@ -46,7 +77,10 @@ pub fn python() -> Option<PathBuf> {
         if ok {
             Some(py)
         } else {
-            missing("python prometheus-client 0.26.0 (tests/peers/.venv)")
+            missing(
+                "python prometheus-client 0.26.0 (checks/tests/peers/.venv)",
+                "python3 -m venv checks/tests/peers/.venv && checks/tests/peers/.venv/bin/pip install prometheus-client==0.26.0",
+            )
         }
     })
     .clone()
@@ -89,16 +123,17 @@ pub fn parsed_samples(text: &str, openmetrics: bool) -> Option<serde_json::Value
 /// `promtool check metrics`: Ok, Err(output) on parse errors or lint problems, None when skipped.
 pub fn promtool(text: &str) -> Option<Result<(), String>> {
     if Command::new("promtool").arg("--version").output().is_err() {
-        return missing("promtool (Debian package `prometheus`)");
+        return missing("promtool (Debian package `prometheus`)", install_command("promtool"));
     }
     let (code, out) = run(Command::new("promtool").args(["check", "metrics"]), text);
     Some(if code == 0 { Ok(()) } else { Err(format!("exit {code}: {out}")) })
 }
 
-/// Whether a command-line tool is installed (`missing` rules apply when it is not).
+/// Whether a command-line tool is installed: fails the test when it is not, unless the run
+/// opted out with [`SKIP_VAR`] (then `false`, and the check is counted as skipped).
 pub fn tool(name: &str, version_arg: &str) -> bool {
     let ok = Command::new(name).arg(version_arg).stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok();
-    ok || missing::<()>(&format!("{name} (installed by .ci/run)")).is_some()
+    ok || missing::<()>(name, install_command(name)).is_some()
 }
 
 /// A built example (cargo builds the examples whose features are on before it runs tests).
@@ -108,7 +143,7 @@ pub fn example(name: &str) -> Option<PathBuf> {
     if path.exists() {
         Some(path)
     } else {
-        missing(&format!("the {name} example at {} (built by `cargo test --all-features`)", path.display()))
+        missing(&format!("the {name} example at {}", path.display()), "cargo build --examples --all-features")
     }
 }
 

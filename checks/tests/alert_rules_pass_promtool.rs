@@ -1,5 +1,5 @@
 //! docs/alerts.yml: `promtool check rules` accepts it, `promtool test rules` passes its unit
-//! tests (tests/alerts_test.yml), every alert is tested firing, and every self-metric and
+//! tests (checks/tests/alerts_test.yml), every alert is tested firing, and every self-metric and
 //! reason the rules name is one the crate really exports.
 
 mod support;
@@ -10,8 +10,9 @@ use std::process::Command;
 
 use codomyrmex_metrics::{Event, Format, Registry};
 
+/// The repository root (this crate is `checks/` in it).
 fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
 }
 
 fn promtool(args: &[&str]) -> Option<String> {
@@ -33,7 +34,7 @@ fn promtool_checks_the_rules_and_passes_their_unit_tests() {
     if let Some(out) = promtool(&["check", "rules", "docs/alerts.yml"]) {
         assert!(out.contains("SUCCESS: 10 rules found"), "{out}");
     }
-    if let Some(out) = promtool(&["test", "rules", "tests/alerts_test.yml"]) {
+    if let Some(out) = promtool(&["test", "rules", "checks/tests/alerts_test.yml"]) {
         assert!(out.contains("SUCCESS"), "{out}");
     }
 }
@@ -43,7 +44,7 @@ fn every_alert_has_a_test_that_makes_it_fire() {
     let alerts: BTreeSet<String> =
         read("docs/alerts.yml").lines().filter_map(|l| l.trim().strip_prefix("- alert: ")).map(str::to_owned).collect();
     assert_eq!(alerts.len(), 10);
-    let tests = read("tests/alerts_test.yml");
+    let tests = read("checks/tests/alerts_test.yml");
     let fired: BTreeSet<String> = tests
         .split("- eval_time:")
         .filter(|check| check.contains("exp_labels"))
