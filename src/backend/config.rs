@@ -103,10 +103,10 @@ impl Backend {
             return Err(invalid("expected SCHEME://…"));
         };
         let scheme = scheme.to_ascii_lowercase();
-        let url = url::Url::parse(text).map_err(|e| invalid(&format!("{e}")))?;
+        let url = crate::backend::url::BackendUrl::parse(text)?;
         match scheme.as_str() {
             "memory" | "noop" => {
-                if url.host_str().is_some_and(|h| !h.is_empty()) || !matches!(url.path(), "" | "/") {
+                if url.host()?.is_some() || !matches!(url.path(), "" | "/") {
                     return Err(invalid(&format!("{scheme}:// takes no host or path")));
                 }
                 Ok(if scheme == "memory" { Backend::InMemory } else { Backend::Noop })
@@ -170,8 +170,8 @@ pub(crate) fn invalid_url(reason: String) -> ConfigError {
 /// Refuses a URL that carries a user, a password or a query: secrets come from files named
 /// by environment variables (`hint` names them), never from a URL that may end up in a log.
 #[cfg_attr(not(any(feature = "prometheus", feature = "pushgateway", feature = "statsd")), allow(dead_code))]
-pub(crate) fn refuse_secrets_in_url(url: &url::Url, hint: &str) -> Result<(), ConfigError> {
-    if !url.username().is_empty() || url.password().is_some() || url.query().is_some() {
+pub(crate) fn refuse_secrets_in_url(url: &crate::backend::url::BackendUrl<'_>, hint: &str) -> Result<(), ConfigError> {
+    if url.has_userinfo_or_query() {
         return Err(invalid_url(format!("{}:// takes no user, password or query: {hint}", url.scheme())));
     }
     Ok(())

@@ -15,6 +15,7 @@ pub(crate) mod secret_file;
 pub mod statsd;
 #[cfg(feature = "tls")]
 pub(crate) mod tls_client;
+pub(crate) mod url;
 
 pub use config::{
     Backend, ACCEPTED_SCHEMES, ENV_BACKEND, ENV_GLOBAL_LABELS, ENV_MAX_SERIES_PER_METRIC, ENV_MAX_SERIES_TOTAL,

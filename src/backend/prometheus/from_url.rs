@@ -25,9 +25,10 @@ pub const ENV_ALLOW_CIDRS: &str = "CODOMYRMEX_METRICS_ALLOW_CIDRS";
 pub const ENV_ALLOW_PUBLIC_BIND: &str = "CODOMYRMEX_METRICS_ALLOW_UNAUTHENTICATED_PUBLIC_BIND";
 
 use crate::backend::config::{env_error as env_err, invalid_url as invalid, refuse_secrets_in_url};
+use crate::backend::url::{BackendUrl, Host};
 
 pub(crate) fn config_from_url(
-    url: &url::Url,
+    url: &BackendUrl<'_>,
     tls: bool,
     lookup: &dyn Fn(&str) -> Option<String>,
 ) -> Result<PrometheusConfig, ConfigError> {
@@ -35,22 +36,15 @@ pub(crate) fn config_from_url(
         url,
         &format!("give secrets in files named by {ENV_BASIC_AUTH_FILE} or {ENV_BEARER_TOKEN_FILE}"),
     )?;
-    // For a non-special scheme the `url` crate returns even an IP literal as an opaque host.
-    let ip = match url.host() {
-        Some(url::Host::Ipv4(v4)) => IpAddr::V4(v4),
-        Some(url::Host::Ipv6(v6)) => IpAddr::V6(v6),
+    let ip = match url.host()? {
+        Some(Host::Ip(ip)) => ip,
         None => IpAddr::V4(Ipv4Addr::LOCALHOST),
-        Some(url::Host::Domain(d)) => match d.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>() {
-            Ok(ip) => ip,
-            Err(_) if d.eq_ignore_ascii_case("localhost") => IpAddr::V4(Ipv4Addr::LOCALHOST),
-            Err(_) => {
-                return Err(invalid(format!(
-                    "{d:?} is not an IP address; the endpoint binds an address such as 127.0.0.1"
-                )))
-            }
-        },
+        Some(Host::Name(d)) if d == "localhost" => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        Some(Host::Name(d)) => {
+            return Err(invalid(format!("{d:?} is not an IP address; the endpoint binds an address such as 127.0.0.1")))
+        }
     };
-    let addr = SocketAddr::new(ip, url.port().unwrap_or(DEFAULT_PORT));
+    let addr = SocketAddr::new(ip, url.port()?.unwrap_or(DEFAULT_PORT));
     let mut b: PrometheusBuilder = PrometheusConfig::builder().listen(addr);
     if !matches!(url.path(), "" | "/") {
         b = b.path(url.path())?;

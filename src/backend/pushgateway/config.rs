@@ -83,24 +83,35 @@ impl PushgatewayConfig {
     /// # Errors
     /// An unparsable URL, another scheme, a URL with credentials, or an empty job name.
     pub fn builder(url: &str, job: &str) -> Result<PushgatewayBuilder, ConfigError> {
-        let u = url::Url::parse(url).map_err(|e| invalid("pushgateway url", e.to_string()))?;
-        let https = match u.scheme() {
+        let reason = |e: ConfigError| match e {
+            ConfigError::InvalidUrl { reason, .. } => invalid("pushgateway url", reason),
+            other => other,
+        };
+        let u = crate::backend::url::BackendUrl::parse(url).map_err(reason)?;
+        let https = match u.scheme().as_str() {
             "http" => false,
             "https" => true,
             other => return Err(invalid("pushgateway url", format!("scheme {other:?}: expected http or https"))),
         };
-        if !u.username().is_empty() || u.password().is_some() {
-            return Err(invalid("pushgateway url", "credentials go in basic_auth or bearer_token, never in the URL"));
+        if u.has_userinfo_or_query() {
+            return Err(invalid(
+                "pushgateway url",
+                "credentials go in basic_auth or bearer_token, never in the URL, and it takes no query",
+            ));
         }
-        let host =
-            u.host_str().ok_or_else(|| invalid("pushgateway url", "no host"))?.trim_matches(['[', ']']).to_owned();
+        let host = match u.host().map_err(reason)? {
+            Some(crate::backend::url::Host::Ip(ip)) => ip.to_string(),
+            Some(crate::backend::url::Host::Name(name)) => name,
+            None => return Err(invalid("pushgateway url", "no host")),
+        };
+        let port = u.port().map_err(reason)?;
         if job.is_empty() {
             return Err(invalid("job", "the job name is empty"));
         }
         Ok(PushgatewayBuilder {
             config: PushgatewayConfig {
                 https,
-                port: u.port().unwrap_or(if https { 443 } else { 9091 }),
+                port: port.unwrap_or(if https { 443 } else { 9091 }),
                 host,
                 job: job.to_owned(),
                 grouping: Vec::new(),

@@ -19,16 +19,10 @@ pub const ENV_PUSH_BEARER_TOKEN_FILE: &str = "CODOMYRMEX_METRICS_PUSH_BEARER_TOK
 pub const ENV_PUSH_CA_FILE: &str = "CODOMYRMEX_METRICS_PUSH_CA_FILE";
 
 use crate::backend::config::{env_error as env_err, invalid_url as invalid, refuse_secrets_in_url};
-
-fn decode(segment: &str) -> String {
-    url::form_urlencoded::parse(format!("x={}", segment.replace('+', "%2B")).as_bytes())
-        .next()
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_default()
-}
+use crate::backend::url::BackendUrl;
 
 pub(crate) fn config_from_url(
-    url: &url::Url,
+    url: &BackendUrl<'_>,
     https: bool,
     lookup: &dyn Fn(&str) -> Option<String>,
 ) -> Result<PushgatewayConfig, ConfigError> {
@@ -36,9 +30,8 @@ pub(crate) fn config_from_url(
         url,
         &format!("give credentials with {ENV_PUSH_USER}/{ENV_PUSH_PASSWORD_FILE} or {ENV_PUSH_BEARER_TOKEN_FILE}"),
     )?;
-    let host = url.host_str().ok_or_else(|| invalid("no host".into()))?;
-    let segments: Vec<String> =
-        url.path_segments().map(|s| s.filter(|p| !p.is_empty()).map(decode).collect()).unwrap_or_default();
+    let host = url.host()?.ok_or_else(|| invalid("no host".into()))?.to_authority();
+    let segments = url.segments()?;
     let (Some("job"), Some(job)) = (segments.first().map(String::as_str), segments.get(1)) else {
         return Err(invalid(format!("expected {}://HOST:PORT/job/NAME[/LABEL/VALUE…]", url.scheme())));
     };
@@ -46,7 +39,7 @@ pub(crate) fn config_from_url(
         return Err(invalid("grouping labels come in LABEL/VALUE pairs".into()));
     }
     let scheme = if https { "https" } else { "http" };
-    let port = url.port().map(|p| format!(":{p}")).unwrap_or_default();
+    let port = url.port()?.map(|p| format!(":{p}")).unwrap_or_default();
     let mut b: PushgatewayBuilder = PushgatewayConfig::builder(&format!("{scheme}://{host}{port}"), job)?;
     for pair in segments[2..].chunks_exact(2) {
         b = b.grouping_label(&pair[0], &pair[1])?;

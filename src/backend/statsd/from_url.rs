@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::config::{Dialect, EtsyLabels, HistogramAs, StatsdBuilder, StatsdConfig, StatsdTransport};
 use crate::backend::config::{env_error as env_err, invalid_url as invalid, refuse_secrets_in_url};
+use crate::backend::url::BackendUrl;
 use crate::error::ConfigError;
 
 /// `etsy` (default), `dogstatsd` or `influx`.
@@ -49,24 +50,24 @@ fn number<T: std::str::FromStr>(var: &'static str, v: &str, what: &str) -> Resul
 
 /// The StatsD settings of a `statsd…://` URL and the environment.
 pub(crate) fn config_from_url(
-    url: &url::Url,
+    url: &BackendUrl<'_>,
     scheme: &str,
     lookup: &dyn Fn(&str) -> Option<String>,
 ) -> Result<StatsdConfig, ConfigError> {
     refuse_secrets_in_url(url, "StatsD settings come from the CODOMYRMEX_METRICS_STATSD_* environment variables")?;
     let addr = || -> Result<String, ConfigError> {
-        let host =
-            url.host_str().filter(|h| !h.is_empty()).ok_or_else(|| invalid(format!("{scheme}:// needs HOST:PORT")))?;
+        let host = url.host()?.ok_or_else(|| invalid(format!("{scheme}:// needs HOST:PORT")))?;
         if !matches!(url.path(), "" | "/") {
             return Err(invalid(format!("{scheme}://HOST:PORT takes no path")));
         }
-        Ok(format!("{host}:{}", url.port().unwrap_or(8125)))
+        Ok(format!("{}:{}", host.to_authority(), url.port()?.unwrap_or(8125)))
     };
     let path = || -> Result<std::path::PathBuf, ConfigError> {
-        if url.host_str().is_some_and(|h| !h.is_empty()) || url.path().len() <= 1 {
+        let decoded = url.decoded_path()?;
+        if url.host()?.is_some() || decoded.len() <= 1 || !decoded.starts_with('/') {
             return Err(invalid(format!("expected {scheme}:///ABSOLUTE/PATH")));
         }
-        url.to_file_path().map_err(|()| invalid(format!("expected {scheme}:///ABSOLUTE/PATH")))
+        Ok(std::path::PathBuf::from(decoded))
     };
     let transport = match scheme {
         "statsd" | "statsd+udp" => StatsdTransport::Udp(addr()?),
