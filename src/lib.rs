@@ -30,6 +30,24 @@
 //! assert!(text.contains("codomyrmex_metrics_label_values_redacted_total{reason=\"email\"} 1\n"));
 //! ```
 //!
+//! ## Cargo features
+//!
+//! The default build is the registry, the policy, both text encoders, the `metrics` facade and
+//! the in-memory, no-op and custom backends. Each backend and transport is a feature:
+//!
+//! | feature | adds |
+//! |---|---|
+//! | `prometheus` | the secure scrape endpoint (`PrometheusConfig`): loopback by default, auth, TLS with `tls`, limits |
+//! | `pushgateway` | the Pushgateway client (`PushgatewayConfig`) for batch jobs |
+//! | `statsd` | the StatsD client (`StatsdConfig`) over UDP, TCP, Unix sockets, and TLS with `tls`; Etsy, DogStatsD and InfluxDB dialects |
+//! | `tls` | rustls (ring) for the endpoint and both clients |
+//! | `tower` | `HttpMetricsLayer`: requests, durations, in-flight and sizes of any tower HTTP service (hyper, tonic) |
+//! | `axum` | the layer, with axum's matched route as the `route` label |
+//! | `process` | Prometheus' process metrics on Linux (`Registry::register_process_metrics`) |
+//! | `full` | all of the above |
+//!
+//! Items that need a feature say so in these docs.
+//!
 //! ## The pipeline
 //!
 //! `instrument` (typed handles, the `metrics` facade) → `policy` (validate → allowlist →
@@ -47,6 +65,7 @@
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod backend;
 mod error;
@@ -62,11 +81,13 @@ pub use error::{ConfigError, PolicyError, RegistrationError};
 pub use export::Format;
 pub use facade::FacadeRecorder;
 #[cfg(feature = "tower")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
 pub use instrument::http::{
     HttpMetricsBuilder, HttpMetricsLayer, HttpMetricsService, HttpResponseBody, HttpResponseFuture, RequestInfo,
     StatusLabel, DEFAULT_DURATION_BUCKETS, GRPC_STATUS_NAMES, STATUS_CANCELLED, STATUS_ERROR, UNMATCHED_ROUTE,
 };
 #[cfg(feature = "process")]
+#[cfg_attr(docsrs, doc(cfg(feature = "process")))]
 pub use instrument::PROCESS_METRICS;
 pub use instrument::{Counter, CounterFamily, Gauge, GaugeFamily, Histogram, HistogramFamily, MAX_LABEL_KEYS};
 pub use policy::{Policy, SensitiveAction, SensitiveGuard, ValueAllowlist};

@@ -1,7 +1,7 @@
 //! Hot-path scenarios of DESIGN.md, every peer in one run:
 //! resolved counter inc (1 and 2 threads), counter with 3 string labels looked up per call
 //! (500 series, typed API and `metrics` macros), histogram observe (1 and 2 threads).
-//! Run: `cargo bench --bench hot_path` (`BENCH_QUICK=1` for a short run).
+//! Run: `cargo bench -p codomyrmex-metrics-checks --bench hot_path` (`BENCH_QUICK=1` for a short run).
 
 mod common;
 

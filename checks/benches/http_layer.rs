@@ -2,7 +2,7 @@
 //! layer's cost is not lost in network noise), uninstrumented and with `HttpMetricsLayer` in
 //! several settings, against the way axum's own example measures requests (a `from_fn`
 //! middleware calling the `metrics` macros, recorded by metrics-exporter-prometheus).
-//! Run: `cargo bench --features axum --bench http_layer` (`BENCH_QUICK=1` for a short run).
+//! Run: `cargo bench -p codomyrmex-metrics-checks --features axum --bench http_layer` (`BENCH_QUICK=1` for a short run).
 
 mod common;
 

@@ -1,5 +1,5 @@
 //! Heap held: after 10M histogram observations with no scrape, and per series (100k counter
-//! series with one label), every peer in one run. Run: `cargo bench --bench memory`.
+//! series with one label), every peer in one run. Run: `cargo bench -p codomyrmex-metrics-checks --bench memory`.
 
 mod common;
 

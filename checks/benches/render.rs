@@ -1,5 +1,5 @@
 //! Render 100k counters + 10k histograms (one label each, Prometheus' default buckets) in the
-//! text format, every peer in one run. Run: `cargo bench --bench render`.
+//! text format, every peer in one run. Run: `cargo bench -p codomyrmex-metrics-checks --bench render`.
 
 mod common;
 

@@ -1,6 +1,6 @@
 //! The scrape endpoint under load: scrapes per second and latency for 10k series, plain and
 //! TLS, measured with wrk on loopback; and the server's heap under 1,000 idle connections.
-//! Run: `cargo bench --bench scrape_server --features prometheus,tls` (needs `wrk` and `openssl`).
+//! Run: `cargo bench -p codomyrmex-metrics-checks --bench scrape_server --features prometheus,tls` (needs `wrk` and `openssl`).
 
 mod common;
 

@@ -1,7 +1,7 @@
 //! StatsD: the cost of recording one event with a StatsD backend (aggregated and immediate),
 //! against cadence used directly; the same with the server unreachable; and end-to-end
 //! throughput (events recorded and packets sent per second) against a live UDP receiver.
-//! Run: `cargo bench --features statsd --bench statsd` (`BENCH_QUICK=1` for a short run).
+//! Run: `cargo bench -p codomyrmex-metrics-checks --features statsd --bench statsd` (`BENCH_QUICK=1` for a short run).
 
 mod common;
 

@@ -63,12 +63,15 @@ pub enum Backend {
     Multi(Vec<Backend>),
     /// The built-in Prometheus scrape endpoint (feature `prometheus`).
     #[cfg(feature = "prometheus")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "prometheus")))]
     Prometheus(crate::backend::prometheus::PrometheusConfig),
     /// Pushes to a Pushgateway (feature `pushgateway`).
     #[cfg(feature = "pushgateway")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "pushgateway")))]
     Pushgateway(crate::backend::pushgateway::PushgatewayConfig),
     /// Sends to a StatsD server over UDP, TCP, TLS or a Unix socket (feature `statsd`).
     #[cfg(feature = "statsd")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "statsd")))]
     Statsd(crate::backend::statsd::StatsdConfig),
 }
 

@@ -3,15 +3,18 @@
 pub(crate) mod config;
 mod handle;
 #[cfg(feature = "prometheus")]
+#[cfg_attr(docsrs, doc(cfg(feature = "prometheus")))]
 pub mod prometheus;
 mod push_worker;
 #[cfg(feature = "pushgateway")]
+#[cfg_attr(docsrs, doc(cfg(feature = "pushgateway")))]
 pub mod pushgateway;
 #[cfg(any(feature = "pushgateway", feature = "statsd"))]
 pub(crate) mod retry;
 #[cfg_attr(not(any(feature = "_http-server", feature = "_http-client", feature = "statsd")), allow(dead_code))]
 pub(crate) mod secret_file;
 #[cfg(feature = "statsd")]
+#[cfg_attr(docsrs, doc(cfg(feature = "statsd")))]
 pub mod statsd;
 #[cfg(feature = "tls")]
 pub(crate) mod tls_client;
@@ -24,9 +27,12 @@ pub use config::{
 pub use handle::{get_metrics, Metrics, MetricsBuilder};
 
 #[cfg(feature = "prometheus")]
+#[cfg_attr(docsrs, doc(cfg(feature = "prometheus")))]
 pub use prometheus::{PrometheusBuilder, PrometheusConfig, PrometheusExporter, ScrapeHandler};
 #[cfg(feature = "pushgateway")]
+#[cfg_attr(docsrs, doc(cfg(feature = "pushgateway")))]
 pub use pushgateway::{PushMethod, PushgatewayBuilder, PushgatewayConfig, PushgatewayExporter};
 pub use secret_file::SecretFilePolicy;
 #[cfg(feature = "statsd")]
+#[cfg_attr(docsrs, doc(cfg(feature = "statsd")))]
 pub use statsd::{Dialect, EtsyLabels, HistogramAs, StatsdBuilder, StatsdConfig, StatsdExporter, StatsdTransport};

@@ -19,6 +19,7 @@ pub(crate) enum Host {
 #[cfg_attr(not(any(feature = "prometheus", feature = "pushgateway", feature = "statsd")), allow(dead_code))]
 impl Host {
     /// The host as it goes into `HOST:PORT` text (IPv6 in brackets).
+    #[cfg_attr(not(any(feature = "pushgateway", feature = "statsd")), allow(dead_code))]
     pub(crate) fn to_authority(&self) -> String {
         match self {
             Host::Ip(IpAddr::V6(v6)) => format!("[{v6}]"),
@@ -78,6 +79,7 @@ impl<'a> BackendUrl<'a> {
     }
 
     /// The path, percent-decoded.
+    #[cfg_attr(not(feature = "statsd"), allow(dead_code))]
     pub(crate) fn decoded_path(&self) -> Result<String, ConfigError> {
         self.uri
             .path()
@@ -88,6 +90,7 @@ impl<'a> BackendUrl<'a> {
     }
 
     /// The non-empty path segments, percent-decoded.
+    #[cfg_attr(not(feature = "pushgateway"), allow(dead_code))]
     pub(crate) fn segments(&self) -> Result<Vec<String>, ConfigError> {
         let Some(segments) = self.uri.path().segments_if_absolute() else { return Ok(Vec::new()) };
         segments

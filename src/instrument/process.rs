@@ -50,6 +50,7 @@ impl Registry {
     /// # Errors
     /// [`RegistrationError::Unsupported`] on platforms other than Linux; a registration error
     /// when one of the names is registered already with another type.
+    #[cfg_attr(docsrs, doc(cfg(feature = "process")))]
     pub fn register_process_metrics(&self) -> Result<(), RegistrationError> {
         #[cfg(target_os = "linux")]
         {

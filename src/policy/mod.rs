@@ -72,14 +72,14 @@ impl Default for Policy {
 }
 
 impl Policy {
-    /// Caps label values at `bytes` [128] (at least 1).
+    /// Caps label values at `bytes` \[128\] (at least 1).
     #[must_use]
     pub fn with_max_label_value_len(mut self, bytes: usize) -> Self {
         self.max_value_len = bytes.max(1);
         self
     }
 
-    /// Series per metric before the overflow series [2000] (at least 1).
+    /// Series per metric before the overflow series \[2000\] (at least 1).
     #[must_use]
     pub fn with_max_series_per_metric(mut self, n: usize) -> Self {
         self.max_series_per_metric = n.max(1);
@@ -93,7 +93,7 @@ impl Policy {
         self
     }
 
-    /// Series in the whole registry before new label sets overflow [100,000] (at least 1).
+    /// Series in the whole registry before new label sets overflow \[100,000\] (at least 1).
     #[must_use]
     pub fn with_max_series_total(mut self, n: usize) -> Self {
         self.max_series_total = n.max(1);
@@ -135,21 +135,21 @@ impl Policy {
         self
     }
 
-    /// Sets what happens to sensitive values [redact].
+    /// Sets what happens to sensitive values \[redact\].
     #[must_use]
     pub fn with_sensitive_action(mut self, action: SensitiveAction) -> Self {
         self.sensitive.action = action;
         self
     }
 
-    /// Redacts IP addresses in label values [off].
+    /// Redacts IP addresses in label values \[off\].
     #[must_use]
     pub fn with_redact_ip_addresses(mut self, on: bool) -> Self {
         self.sensitive.detect_ip = on;
         self
     }
 
-    /// Redacts UUIDs in label values [off].
+    /// Redacts UUIDs in label values \[off\].
     #[must_use]
     pub fn with_redact_uuids(mut self, on: bool) -> Self {
         self.sensitive.detect_uuid = on;
@@ -157,7 +157,7 @@ impl Policy {
     }
 
     /// Refuses negative or non-finite counter increments, non-finite observations and NaN
-    /// gauges [on]. Off, they are recorded as given.
+    /// gauges \[on\]. Off, they are recorded as given.
     #[must_use]
     pub fn with_reject_invalid_values(mut self, on: bool) -> Self {
         self.reject_invalid_values = on;

@@ -94,7 +94,7 @@ impl RegistryBuilder {
         Ok(self)
     }
 
-    /// Removes series idle for `timeout` that no handle holds [off]. A series is idle when its
+    /// Removes series idle for `timeout` that no handle holds \[off\]. A series is idle when its
     /// value has not changed between two upkeep runs `timeout` apart.
     #[must_use]
     pub fn idle_timeout(mut self, timeout: Duration) -> Self {
@@ -124,7 +124,7 @@ impl RegistryBuilder {
         self
     }
 
-    /// The most metric families the registry holds [10,000].
+    /// The most metric families the registry holds \[10,000\].
     #[must_use]
     pub fn max_families(mut self, n: usize) -> Self {
         self.max_families = Some(n.max(1));

@@ -39,7 +39,7 @@ impl MetricOpts {
         Self { name: name.into(), help: help.into(), unit: None, keys: Vec::new(), buckets: None, sharded: false }
     }
 
-    /// For counters: spread each series over one cache line per core [off], so many threads
+    /// For counters: spread each series over one cache line per core \[off\], so many threads
     /// adding to one counter do not contend. It costs about 64 bytes per core per series;
     /// use it for the few counters every request touches. Histograms are always sharded.
     #[must_use]

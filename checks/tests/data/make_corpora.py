@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes the label-value corpora the sensitive-data guard is measured on.
 
-    python3 tests/data/make_corpora.py      # rewrites benign_label_values.tsv and secret_label_values.tsv
+    python3 checks/tests/data/make_corpora.py      # rewrites benign_label_values.tsv and secret_label_values.tsv
 
 Each line is `kind<TAB>value`. The benign corpus holds values services really put in labels;
 the secret corpus holds secrets and personal data in the formats they really have. Both are

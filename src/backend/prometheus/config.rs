@@ -199,7 +199,7 @@ impl PrometheusBuilder {
         Ok(self)
     }
 
-    /// An unauthenticated health path that answers `200 ok` [off].
+    /// An unauthenticated health path that answers `200 ok` \[off\].
     ///
     /// # Errors
     /// When it does not start with `/` or equals the metrics path.
@@ -266,7 +266,7 @@ impl PrometheusBuilder {
         self.bearer_token(token.trim())
     }
 
-    /// Only these addresses or networks may connect; others get 403 [everyone].
+    /// Only these addresses or networks may connect; others get 403 \[everyone\].
     ///
     /// # Errors
     /// When an entry is neither an address nor a CIDR network.
@@ -331,7 +331,7 @@ impl PrometheusBuilder {
         self
     }
 
-    /// What to do with secret files readable by group or others [refuse]. Set it before the
+    /// What to do with secret files readable by group or others \[refuse\]. Set it before the
     /// `*_file` settings it should apply to.
     #[must_use]
     pub fn secret_file_policy(mut self, policy: SecretFilePolicy) -> Self {
@@ -369,7 +369,7 @@ impl PrometheusBuilder {
         self
     }
 
-    /// Allows a non-loopback address without auth or TLS [refused]. Anyone who can reach the
+    /// Allows a non-loopback address without auth or TLS \[refused\]. Anyone who can reach the
     /// address can then read every metric.
     #[must_use]
     pub fn allow_unauthenticated_public_bind(mut self, allow: bool) -> Self {

@@ -151,14 +151,14 @@ impl PushgatewayBuilder {
         self
     }
 
-    /// PUT (replace the group) or POST (merge) [PUT].
+    /// PUT (replace the group) or POST (merge) \[PUT\].
     #[must_use]
     pub fn method(mut self, m: PushMethod) -> Self {
         self.config.method = m;
         self
     }
 
-    /// At shutdown, DELETE the group instead of pushing a last time [off].
+    /// At shutdown, DELETE the group instead of pushing a last time \[off\].
     #[must_use]
     pub fn delete_on_shutdown(mut self, on: bool) -> Self {
         self.config.delete_on_shutdown = on;
@@ -227,14 +227,14 @@ impl PushgatewayBuilder {
         self
     }
 
-    /// What to do with secret files readable by group or others [refuse].
+    /// What to do with secret files readable by group or others \[refuse\].
     #[must_use]
     pub fn secret_file_policy(mut self, policy: SecretFilePolicy) -> Self {
         self.secret_files = policy;
         self
     }
 
-    /// Allows sending credentials over plain HTTP to a host that is not loopback [refused].
+    /// Allows sending credentials over plain HTTP to a host that is not loopback \[refused\].
     #[must_use]
     pub fn allow_credentials_over_http(mut self, allow: bool) -> Self {
         self.allow_insecure_auth = allow;

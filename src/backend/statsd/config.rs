@@ -218,7 +218,7 @@ impl StatsdConfig {
 }
 
 impl StatsdBuilder {
-    /// The tag dialect [Etsy].
+    /// The tag dialect \[Etsy\].
     #[must_use]
     pub fn dialect(mut self, d: Dialect) -> Self {
         self.config.dialect = d;
@@ -232,7 +232,7 @@ impl StatsdBuilder {
         self
     }
 
-    /// A prefix for every name, joined with `.` [none].
+    /// A prefix for every name, joined with `.` \[none\].
     ///
     /// # Errors
     /// A prefix with white space, control characters or any of `: | @ # , =`.
@@ -254,7 +254,7 @@ impl StatsdBuilder {
         Ok(self)
     }
 
-    /// Client-side aggregation [on]: counters summed and gauges sent once per flush interval.
+    /// Client-side aggregation \[on\]: counters summed and gauges sent once per flush interval.
     /// Off is immediate mode: every increment and every gauge change is its own line.
     #[must_use]
     pub fn aggregate(mut self, on: bool) -> Self {
@@ -300,7 +300,7 @@ impl StatsdBuilder {
         Ok(self)
     }
 
-    /// Points the recording side may queue before new ones are dropped and counted [16,384].
+    /// Points the recording side may queue before new ones are dropped and counted \[16,384\].
     #[must_use]
     pub fn queue_capacity(mut self, points: usize) -> Self {
         self.config.queue_capacity = points.clamp(1, MAX_QUEUE);
@@ -308,21 +308,21 @@ impl StatsdBuilder {
     }
 
     /// Payloads waiting for the transport (through an outage) before new ones are dropped and
-    /// counted [1,024].
+    /// counted \[1,024\].
     #[must_use]
     pub fn send_queue_capacity(mut self, payloads: usize) -> Self {
         self.config.send_queue_capacity = payloads.clamp(1, MAX_QUEUE);
         self
     }
 
-    /// Send every gauge at every flush, changed or not [on]; off sends only changed gauges.
+    /// Send every gauge at every flush, changed or not \[on\]; off sends only changed gauges.
     #[must_use]
     pub fn send_unchanged_gauges(mut self, on: bool) -> Self {
         self.config.send_unchanged_gauges = on;
         self
     }
 
-    /// Send the crate's own counters (`codomyrmex_metrics_*`) too [on].
+    /// Send the crate's own counters (`codomyrmex_metrics_*`) too \[on\].
     #[must_use]
     pub fn self_metrics(mut self, on: bool) -> Self {
         self.config.self_metrics = on;
@@ -379,7 +379,7 @@ impl StatsdBuilder {
         self
     }
 
-    /// What to do with a key file readable by group or others [refuse].
+    /// What to do with a key file readable by group or others \[refuse\].
     #[must_use]
     pub fn secret_file_policy(mut self, policy: SecretFilePolicy) -> Self {
         self.config.secret_files = policy;

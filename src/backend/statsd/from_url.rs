@@ -19,9 +19,9 @@ pub const ENV_STATSD_PREFIX: &str = "CODOMYRMEX_METRICS_STATSD_PREFIX";
 pub const ENV_STATSD_TAGS: &str = "CODOMYRMEX_METRICS_STATSD_TAGS";
 /// `true` (default: client-side aggregation) or `false` (immediate mode).
 pub const ENV_STATSD_AGGREGATE: &str = "CODOMYRMEX_METRICS_STATSD_AGGREGATE";
-/// Milliseconds between flushes [1000].
+/// Milliseconds between flushes \[1000\].
 pub const ENV_STATSD_FLUSH_INTERVAL_MS: &str = "CODOMYRMEX_METRICS_STATSD_FLUSH_INTERVAL_MS";
-/// Share of histogram samples sent, in (0, 1] [1].
+/// Share of histogram samples sent, in (0, 1] \[1\].
 pub const ENV_STATSD_SAMPLE_RATE: &str = "CODOMYRMEX_METRICS_STATSD_SAMPLE_RATE";
 /// `timer` (default), `histogram` or `distribution`.
 pub const ENV_STATSD_HISTOGRAM_AS: &str = "CODOMYRMEX_METRICS_STATSD_HISTOGRAM_AS";

@@ -168,7 +168,7 @@ impl HttpMetricsBuilder {
         self
     }
 
-    /// Also measure request and response sizes [off].
+    /// Also measure request and response sizes \[off\].
     pub fn sizes(mut self, on: bool) -> Self {
         self.sizes = on;
         self
@@ -208,7 +208,7 @@ impl HttpMetricsBuilder {
         self
     }
 
-    /// Whether axum's `MatchedPath` names the route [on] (feature `axum`).
+    /// Whether axum's `MatchedPath` names the route \[on\] (feature `axum`).
     pub fn matched_path(mut self, on: bool) -> Self {
         self.matched_path = on;
         self

@@ -4,7 +4,7 @@
 //! Each detector has a file: `patterns` (fixed shapes: e-mail, JWT, `Authorization`
 //! credentials, provider tokens, UUIDs, IP addresses), `card` (issuer prefix, length and Luhn)
 //! and `token` (random-looking tokens without a prefix). They are measured on the corpora in
-//! tests/data, both ways: docs/policy.md has the figures and what is deliberately not detected.
+//! checks/tests/data, both ways: docs/policy.md has the figures and what is deliberately not detected.
 
 mod card;
 mod patterns;
@@ -100,7 +100,7 @@ pub struct SensitiveGuard {
     pub detect_ip: bool,
     /// Redact UUIDs [false].
     pub detect_uuid: bool,
-    /// What to do with a sensitive value [redact].
+    /// What to do with a sensitive value \[redact\].
     pub action: SensitiveAction,
     /// Key of the hash used by [`SensitiveAction::Hash`] [random per process].
     pub hash_key: u64,

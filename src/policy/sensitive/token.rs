@@ -14,7 +14,7 @@
 //!   (`checkout-7d9f8b6c5d-x2x9k`) is never taken for a token.
 //!
 //! The model's probabilities are written by hand from what identifiers look like, not fitted
-//! to the corpora that measure it (tests/data): see docs/policy.md for the figures.
+//! to the corpora that measure it (checks/tests/data): see docs/policy.md for the figures.
 
 /// Shortest run judged.
 const MIN_RUN: usize = 20;
