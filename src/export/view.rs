@@ -59,22 +59,34 @@ impl Registry {
     /// });
     /// assert_eq!(seen, vec![("jobs".to_owned(), vec![("queue".to_owned(), "mail".to_owned())], 2.0)]);
     /// ```
+    ///
+    /// `f` runs with no lock of the registry held (each family is copied out first, a pointer
+    /// per series), so it may register metrics and record, even into new label sets of the
+    /// family it is reading; what it adds may or may not be visited in the same call.
     pub fn for_each_series(&self, mut f: impl FnMut(&SeriesView<'_>)) {
-        self.with_families(|families| {
-            for family in families.by_name.values() {
-                match family {
-                    FamilyRef::Counter(fam) => fam.for_each(|labels, cell| {
-                        f(&SeriesView { family: &fam.desc, labels, value: SeriesValue::Counter(cell.value()) })
-                    }),
-                    FamilyRef::Gauge(fam) => fam.for_each(|labels, cell| {
-                        f(&SeriesView { family: &fam.desc, labels, value: SeriesValue::Gauge(cell.value()) })
-                    }),
-                    FamilyRef::Histogram(fam) => fam.for_each(|labels, cell| {
-                        f(&SeriesView { family: &fam.desc, labels, value: SeriesValue::Histogram(cell) })
-                    }),
+        self.collect();
+        let families: Vec<FamilyRef> = self.inner.families.read().by_name.values().cloned().collect();
+        for family in &families {
+            match family {
+                FamilyRef::Counter(fam) => {
+                    for (labels, s) in fam.snapshot() {
+                        let value = SeriesValue::Counter(s.cell.value());
+                        f(&SeriesView { family: &fam.desc, labels: &labels, value });
+                    }
+                }
+                FamilyRef::Gauge(fam) => {
+                    for (labels, s) in fam.snapshot() {
+                        let value = SeriesValue::Gauge(s.cell.value());
+                        f(&SeriesView { family: &fam.desc, labels: &labels, value });
+                    }
+                }
+                FamilyRef::Histogram(fam) => {
+                    for (labels, s) in fam.snapshot() {
+                        f(&SeriesView { family: &fam.desc, labels: &labels, value: SeriesValue::Histogram(&s.cell) });
+                    }
                 }
             }
-        });
+        }
     }
 
     /// The labels added to every series, as given to [`crate::RegistryBuilder::global_label`].

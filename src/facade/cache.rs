@@ -33,25 +33,50 @@ impl Cached {
 
 pub(crate) struct FacadeCache {
     table: RwLock<HashTable<(Key, Cached)>>,
+    /// Most keys held.
     limit: usize,
+    /// Longest name, label key or label value a held key may have, in bytes.
+    part_cap: usize,
+}
+
+/// The key's hash under the process' seed. `metrics` hashes keys with fixed keys, so label
+/// values chosen to collide there would all land in one probe sequence here.
+#[inline]
+fn seeded_hash(key: &Key) -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = foldhash::fast::FixedState::with_seed(*crate::registry::family::SEED).build_hasher();
+    h.write(key.name().as_bytes());
+    for label in key.labels() {
+        h.write_u8(0xff);
+        h.write(label.key().as_bytes());
+        h.write_u8(0xfe);
+        h.write(label.value().as_bytes());
+    }
+    h.finish()
 }
 
 impl FacadeCache {
-    pub(crate) fn new(limit: usize) -> Self {
-        Self { table: RwLock::new(HashTable::new()), limit }
+    pub(crate) fn new(limit: usize, part_cap: usize) -> Self {
+        Self { table: RwLock::new(HashTable::new()), limit, part_cap }
     }
 
     #[inline]
     pub(crate) fn get(&self, key: &Key) -> Option<Cached> {
-        let hash = key.get_hash();
+        let hash = seeded_hash(key);
         self.table.read().find(hash, |(k, _)| k == key).map(|(_, c)| c.clone())
     }
 
+    /// Keeps `key` unless the cache is full or a part of the key is longer than the caps (such
+    /// keys take the full path on every call: slower, and bounded in bytes).
     pub(crate) fn insert(&self, key: &Key, value: Cached) {
-        let hash = key.get_hash();
+        let cap = self.part_cap;
+        if key.name().len() > cap || key.labels().any(|l| l.key().len() > cap || l.value().len() > cap) {
+            return;
+        }
+        let hash = seeded_hash(key);
         let mut table = self.table.write();
         if table.len() < self.limit && table.find(hash, |(k, _)| k == key).is_none() {
-            table.insert_unique(hash, (key.clone(), value), |(k, _)| k.get_hash());
+            table.insert_unique(hash, (key.clone(), value), |(k, _)| seeded_hash(k));
         }
     }
 

@@ -5,7 +5,7 @@
 //! policy maps to one label set share one series). Reads take a read lock; a miss runs the
 //! policy outside any lock, then takes the write lock once.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -52,11 +52,16 @@ impl Cell for crate::storage::HistogramCell {
     }
 }
 
-const SEED: u64 = 0x6d65_7472_6963_7321;
+/// The hash seed, drawn once per process from the standard library's random keys, so that
+/// label values an attacker chooses cannot be made to collide in advance.
+pub(crate) static SEED: once_cell::sync::Lazy<u64> = once_cell::sync::Lazy::new(|| {
+    use std::hash::BuildHasher;
+    std::collections::hash_map::RandomState::new().hash_one(0x6d65_7472_6963_7321u64)
+});
 
 #[inline]
 pub(crate) fn hash_parts<S: AsRef<str>>(parts: &[S]) -> u64 {
-    let mut h = foldhash::fast::FixedState::with_seed(SEED).build_hasher();
+    let mut h = foldhash::fast::FixedState::with_seed(*SEED).build_hasher();
     for p in parts {
         h.write(p.as_ref().as_bytes());
         h.write_u8(0xff);
@@ -98,7 +103,7 @@ fn key_eq(stored: &[u8], parts: &[&str]) -> bool {
 }
 
 fn hash_encoded(key: &[u8]) -> u64 {
-    let mut h = foldhash::fast::FixedState::with_seed(SEED).build_hasher();
+    let mut h = foldhash::fast::FixedState::with_seed(*SEED).build_hasher();
     for p in decode_key(key) {
         h.write(p);
         h.write_u8(0xff);
@@ -113,7 +118,8 @@ struct RawEntry<C> {
 }
 
 struct SeriesEntry<C> {
-    labels: Box<str>,
+    /// Rendered once; shared so that a snapshot copies a pointer, not the text.
+    labels: Arc<str>,
     series: Arc<Series<C>>,
 }
 
@@ -278,7 +284,12 @@ impl<C: Cell> Family<C> {
         // runs the policy each time: slower, still correct, and memory stays bounded.
         let raw_limit = shared.policy.series_limit(metric).saturating_mul(2).max(16);
         let total_limit = shared.policy.max_series_total().saturating_mul(2);
-        let cache = table.raw.len() < raw_limit && shared.cached_keys.load(Ordering::Relaxed) < total_limit;
+        // Only raw values within the caps are kept: a 10 KB value is resolved again on each
+        // call rather than stored, so the cache's bytes are bounded as well as its entries.
+        let part_cap = shared.policy.max_label_value_len().max(crate::policy::validate::MAX_NAME_LEN);
+        let cache = table.raw.len() < raw_limit
+            && shared.cached_keys.load(Ordering::Relaxed) < total_limit
+            && raw.iter().all(|p| p.len() <= part_cap);
         let target = match final_pairs {
             None => None,
             Some(_) => {
@@ -288,15 +299,14 @@ impl<C: Cell> Family<C> {
                     Some(i) => Some(Arc::clone(&table.series[i as usize].series)),
                     None => {
                         let limit = shared.policy.series_limit(metric);
-                        let total = shared.total.load(Ordering::Relaxed);
-                        match cardinality::admit(table.series.len(), limit, total, shared.policy.max_series_total()) {
+                        let max_total = shared.policy.max_series_total();
+                        match cardinality::admit(table.series.len(), limit, &shared.total, max_total) {
                             Ok(()) => {
-                                shared.total.fetch_add(1, Ordering::Relaxed);
                                 let series = self.new_series(final_pairs.as_deref().unwrap_or_default());
                                 let index = table.series.len() as u32;
                                 table
                                     .series
-                                    .push(SeriesEntry { labels: labels.into_boxed_str(), series: Arc::clone(&series) });
+                                    .push(SeriesEntry { labels: Arc::from(labels), series: Arc::clone(&series) });
                                 let entries = &table.series;
                                 table
                                     .by_labels
@@ -350,19 +360,45 @@ impl<C: Cell> Family<C> {
     pub(crate) fn for_each_entry(&self, mut f: impl FnMut(&str, &Arc<Series<C>>)) {
         let table = self.table.read();
         let mut order = self.order.lock();
-        if order.0 != table.generation || order.1.len() != table.series.len() {
-            let (generation, idx) = &mut *order;
-            idx.clear();
-            idx.extend(0..table.series.len() as u32);
-            idx.sort_unstable_by(|a, b| table.series[*a as usize].labels.cmp(&table.series[*b as usize].labels));
-            *generation = table.generation;
-        }
+        Self::sort_order(&table, &mut order);
         for &i in &order.1 {
             let e = &table.series[i as usize];
             f(&e.labels, &e.series);
         }
         if let Some(ov) = &table.overflow {
             f(OVERFLOW_LABELS, ov);
+        }
+    }
+
+    /// Every series in the order of [`Self::for_each`], copied out (a pointer each) so that the
+    /// caller can run code of its own on them with no lock held: such code may register
+    /// metrics or resolve new label sets, even in this family.
+    pub(crate) fn snapshot(&self) -> Vec<(Arc<str>, Arc<Series<C>>)> {
+        let mut out = Vec::with_capacity(self.len() + 1);
+        self.for_each_entry_shared(|labels, series| out.push((labels, Arc::clone(series))));
+        out
+    }
+
+    fn for_each_entry_shared(&self, mut f: impl FnMut(Arc<str>, &Arc<Series<C>>)) {
+        let table = self.table.read();
+        let mut order = self.order.lock();
+        Self::sort_order(&table, &mut order);
+        for &i in &order.1 {
+            let e = &table.series[i as usize];
+            f(Arc::clone(&e.labels), &e.series);
+        }
+        if let Some(ov) = &table.overflow {
+            f(Arc::from(OVERFLOW_LABELS), ov);
+        }
+    }
+
+    fn sort_order(table: &Table<C>, order: &mut (u64, Vec<u32>)) {
+        if order.0 != table.generation || order.1.len() != table.series.len() {
+            let (generation, idx) = order;
+            idx.clear();
+            idx.extend(0..table.series.len() as u32);
+            idx.sort_unstable_by(|a, b| table.series[*a as usize].labels.cmp(&table.series[*b as usize].labels));
+            *generation = table.generation;
         }
     }
 
@@ -383,7 +419,7 @@ impl<C: Cell> Family<C> {
                 *cached.entry(Arc::as_ptr(s)).or_default() += 1;
             }
         }
-        let mut expired = Vec::new();
+        let mut expired: Vec<usize> = Vec::new();
         for (i, e) in table.series.iter().enumerate() {
             let fingerprint = e.series.cell.fingerprint();
             let Some(seen) = table.seen.get_mut(i) else {
@@ -401,13 +437,20 @@ impl<C: Cell> Family<C> {
         if expired.is_empty() {
             return 0;
         }
+        // One pass over the cache and one over the series, whatever the number expired: the
+        // write lock is held for work that grows with the family, never expired × cached.
+        let gone: HashSet<*const Series<C>> = expired.iter().map(|&i| Arc::as_ptr(&table.series[i].series)).collect();
         let cached_before = table.raw.len();
-        for &i in expired.iter().rev() {
-            let gone = table.series.swap_remove(i);
-            table.seen.swap_remove(i);
-            table.raw.retain(|r| !r.target.as_ref().is_some_and(|s| Arc::ptr_eq(s, &gone.series)));
-        }
+        table.raw.retain(|r| !r.target.as_ref().is_some_and(|s| gone.contains(&Arc::as_ptr(s))));
         self.shared.cached_keys.fetch_sub(cached_before - table.raw.len(), Ordering::Relaxed);
+        let mut keep = vec![true; table.series.len()];
+        for &i in &expired {
+            keep[i] = false;
+        }
+        let mut flags = keep.iter();
+        table.series.retain(|_| flags.next().copied().unwrap_or(true));
+        let mut flags = keep.iter();
+        table.seen.retain(|_| flags.next().copied().unwrap_or(true));
         table.by_labels.clear();
         let entries = &table.series;
         for (i, e) in entries.iter().enumerate() {
@@ -428,5 +471,31 @@ fn policy_error(metric: &str, event: Event, key: &str) -> PolicyError {
         "label_keys_refused" => PolicyError::KeyRefused { metric, key: key.to_owned(), reason: event.reason() },
         "series_overflowed" => PolicyError::Overflow { metric, reason: event.reason() },
         _ => PolicyError::ValueChanged { metric, key: key.to_owned(), reason: event.reason() },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Prints the process' seed when asked (run by the test below in child processes).
+    #[test]
+    fn print_seed() {
+        if std::env::var_os("CODOMYRMEX_PRINT_SEED").is_some() {
+            println!("seed={}", *super::SEED);
+        }
+    }
+
+    #[test]
+    fn the_hash_seed_differs_between_processes() {
+        let seed = || {
+            let out = std::process::Command::new(std::env::current_exe().unwrap())
+                .args(["--exact", "registry::family::tests::print_seed", "--nocapture", "--test-threads=1"])
+                .env("CODOMYRMEX_PRINT_SEED", "1")
+                .output()
+                .unwrap();
+            let text = String::from_utf8_lossy(&out.stdout).into_owned();
+            text.lines().find_map(|l| l.split("seed=").nth(1).map(str::to_owned)).unwrap_or_else(|| panic!("{text}"))
+        };
+        let (a, b) = (seed(), seed());
+        assert_ne!(a, b, "two processes hashed with the same seed");
     }
 }

@@ -298,7 +298,8 @@ impl Registry {
             events.record(Event::NameSanitized);
             tracing::debug!(name = %clean, "facade metric name rewritten into the Prometheus grammar");
         }
-        let (help, unit) = self.inner.descriptions.lock().get(name).cloned().unwrap_or_else(|| (Arc::from(""), None));
+        let described = self.inner.descriptions.lock().get(clean.as_str()).cloned();
+        let (help, unit) = described.unwrap_or_else(|| (Arc::from(""), None));
         let mut opts = MetricOpts::new(clean, help.to_string());
         // A described unit is kept: the exposed name gets its suffix, as in the typed API
         // (OpenMetrics wants a metric with a UNIT to end in it).
@@ -333,6 +334,10 @@ impl Registry {
     }
 
     fn remember_facade_name(&self, name: &str, found: Option<FamilyRef>) {
+        // Names past the grammar's length are not kept: they take the slow path each time.
+        if name.len() > validate::MAX_NAME_LEN {
+            return;
+        }
         let mut facade = self.inner.facade.write();
         if facade.len() < self.inner.max_families.saturating_mul(2) {
             facade.insert(Box::from(name), found);
@@ -350,9 +355,12 @@ impl Registry {
             cap_help(help)
         };
         {
+            // Kept under the name the family gets (rewritten, at most 200 bytes), so a long
+            // name costs no more than a short one.
+            let clean = sanitize_name(name);
             let mut d = self.inner.descriptions.lock();
-            if d.len() < self.inner.max_families || d.contains_key(name) {
-                d.insert(Box::from(name), (Arc::clone(&help), unit));
+            if d.len() < self.inner.max_families || d.contains_key(clean.as_str()) {
+                d.insert(clean.into_boxed_str(), (Arc::clone(&help), unit));
             }
         }
         if let Some(Some(f)) = self.inner.facade.read().get(name) {

@@ -51,17 +51,24 @@ impl CounterCell {
 
     /// Raises the counter to `n` if it is below (used by the `metrics` facade's `absolute`).
     /// Returns how much it added.
+    ///
+    /// Sharded, the raise goes into the base word by compare-and-swap against the base it read,
+    /// so two threads raising to the same `n` at once add it once: the loser sees the winner's
+    /// base and retries against the new total. The base only grows, so there is no ABA.
     pub fn raise_to(&self, n: u64) -> u64 {
-        match &self.shards {
-            None => n.saturating_sub(self.int.fetch_max(n, Ordering::Relaxed)),
-            Some(_) => {
-                let now = self.int_value();
-                if n > now {
-                    self.int.fetch_add(n - now, Ordering::Relaxed);
-                    n - now
-                } else {
-                    0
-                }
+        let Some(shards) = &self.shards else {
+            return n.saturating_sub(self.int.fetch_max(n, Ordering::Relaxed));
+        };
+        let mut base = self.int.load(Ordering::Relaxed);
+        loop {
+            let sharded = shards.lines.iter().map(|l| l.0[0].load(Ordering::Relaxed)).fold(0, u64::wrapping_add);
+            let now = base.wrapping_add(sharded);
+            if n <= now {
+                return 0;
+            }
+            match self.int.compare_exchange_weak(base, base + (n - now), Ordering::Relaxed, Ordering::Relaxed) {
+                Ok(_) => return n - now,
+                Err(current) => base = current,
             }
         }
     }
