@@ -7,6 +7,7 @@ use crate::support::{memory, samples, value_of};
 pub const CHECKS: &[crate::Check] = &[
     ("facade counters, gauges and histograms record exact values", macros_record),
     ("facade labels pass the policy", facade_policy),
+    ("facade names and help text pass the sensitive-data guard", facade_names_and_help_pass_the_guard),
     ("facade: an empty label value is the same series as no label", empty_label_is_no_label),
     ("facade: label keys are bounded like the typed API's", facade_key_bound),
     ("facade: a key given twice keeps its first value", duplicate_keys),
@@ -37,6 +38,22 @@ fn macros_record() {
     assert_eq!(value_of(&t, "depth"), Some(7.0), "{t}");
     assert_eq!(value_of(&t, "work_seconds_count"), Some(2.0), "{t}");
     assert_eq!(value_of(&t, "work_seconds_sum"), Some(1.0), "{t}");
+}
+
+fn facade_names_and_help_pass_the_guard() {
+    let m = memory();
+    with(&m, || {
+        metrics::counter!("logins_bob@example.org").increment(1);
+        metrics::describe_counter!("signups", "Escalate to carol@example.net.");
+        metrics::counter!("signups").increment(1);
+    });
+    let t = text(&m);
+    assert!(!t.contains("bob") && !t.contains("carol"), "{t}");
+    assert_eq!(value_of(&t, "signups_total"), Some(1.0), "{t}");
+    let refused = "codomyrmex_metrics_registrations_refused_total{reason=\"sensitive_name\"}";
+    assert_eq!(value_of(&t, refused), Some(1.0), "{t}");
+    let dropped = "codomyrmex_metrics_registrations_refused_total{reason=\"sensitive_help\"}";
+    assert_eq!(value_of(&t, dropped), Some(1.0), "{t}");
 }
 
 fn facade_policy() {

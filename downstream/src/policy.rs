@@ -15,6 +15,7 @@ pub const CHECKS: &[crate::Check] = &[
     ("realistic label values pass unchanged, one series each", realistic_values_pass),
     ("secrets and personal data are redacted, never exported", secrets_are_redacted),
     ("sensitive actions drop and hash", sensitive_actions),
+    ("metric names and help text that carry secrets are refused", sensitive_names_and_help),
     ("IP addresses and UUIDs are redacted only when asked", ip_and_uuid_opt_in),
     ("hostile values render faithfully and never merge", hostile_values_render_faithfully),
     ("allowlists map keys and values", allowlists),
@@ -126,6 +127,18 @@ fn secrets_are_redacted() {
     // A secret inside a longer value is found too, and so are secrets in metric names and help.
     fam.with(&["user=alice@example.com;route=/x"]).inc();
     assert!(!render(&r).contains("alice@"));
+}
+
+fn sensitive_names_and_help() {
+    let r = Registry::default();
+    let token = "q7Zp9XvL2mWc8RtY4kBn6HsJ3dFg0AeU";
+    let e = r.counter(&format!("logins_{token}"), "Logins.").unwrap_err();
+    assert!(matches!(e, RegistrationError::SensitiveName { .. }), "{e}");
+    assert!(!e.to_string().contains(token), "{e}");
+    let e = r.counter("logins", "Ask alice@example.com about these.").unwrap_err();
+    assert!(matches!(e, RegistrationError::SensitiveHelp { .. }), "{e}");
+    assert!(!e.to_string().contains("alice@"), "{e}");
+    let _ = r.counter("logins_by_route", "Logins, by /api/v1/organizations/members route.").unwrap();
 }
 
 fn sensitive_actions() {
