@@ -14,6 +14,7 @@ pub const CHECKS: &[crate::Check] = &[
     ("names and label keys are validated at registration", names_and_keys),
     ("realistic label values pass unchanged, one series each", realistic_values_pass),
     ("secrets and personal data are redacted, never exported", secrets_are_redacted),
+    ("the detector corpora: no benign value redacted, 99% of secrets per kind", corpora),
     ("sensitive actions drop and hash", sensitive_actions),
     ("metric names and help text that carry secrets are refused", sensitive_names_and_help),
     ("IP addresses and UUIDs are redacted only when asked", ip_and_uuid_opt_in),
@@ -129,6 +130,34 @@ fn secrets_are_redacted() {
     assert!(!render(&r).contains("alice@"));
 }
 
+/// `kind<TAB>value` lines of a corpus in checks/tests/data.
+fn corpus(text: &str) -> Vec<(&str, &str)> {
+    text.lines().filter(|l| !l.starts_with('#') && !l.is_empty()).filter_map(|l| l.split_once('\t')).collect()
+}
+
+fn corpora() {
+    let benign = corpus(include_str!("../../checks/tests/data/benign_label_values.tsv"));
+    let secrets = corpus(include_str!("../../checks/tests/data/secret_label_values.tsv"));
+    assert!(benign.len() >= 2_000 && secrets.len() >= 500);
+    let policy = Policy::default().with_max_series_per_metric(100_000).with_max_label_value_len(512);
+    let r = Registry::builder().policy(policy).build();
+    let fam = r.counter_family("benign", "Benign values.", &["v"]).unwrap();
+    let changed: Vec<&str> = benign.iter().filter(|(_, v)| fam.try_with(&[v]).is_err()).map(|(_, v)| *v).collect();
+    assert!(changed.is_empty(), "benign values changed by the policy: {changed:?}");
+    let fam = r.counter_family("secret", "Secret values.", &["v"]).unwrap();
+    let mut kinds: std::collections::BTreeMap<&str, (usize, usize)> = Default::default();
+    for (kind, v) in &secrets {
+        let entry = kinds.entry(kind).or_default();
+        entry.0 += 1;
+        if fam.try_with(&[v]).is_ok() {
+            entry.1 += 1;
+        }
+    }
+    for (kind, (n, missed)) in kinds {
+        assert!(missed * 100 <= n, "{kind}: {missed} of {n} secrets passed the guard");
+    }
+}
+
 fn sensitive_names_and_help() {
     let r = Registry::default();
     let token = "q7Zp9XvL2mWc8RtY4kBn6HsJ3dFg0AeU";
@@ -196,6 +225,7 @@ fn hostile_values_render_faithfully() {
     }
     let text = render(&r);
     assert!(!text.lines().any(|l| l.starts_with("evil_total")), "{text}");
+    assert_eq!(value_of(&text, "hostile_total{v=\"tabhere\"}"), Some(1.0), "control characters are removed:\n{text}");
     // `\r\n` loses its control characters and becomes empty, the same as no value;
     // every other value stays a series of its own.
     let lines: Vec<&str> = samples(&text).into_iter().filter(|l| l.starts_with("hostile_total")).collect();

@@ -69,20 +69,18 @@ impl Registry {
         for family in &families {
             match family {
                 FamilyRef::Counter(fam) => {
-                    for (labels, s) in fam.snapshot() {
-                        let value = SeriesValue::Counter(s.cell.value());
-                        f(&SeriesView { family: &fam.desc, labels: &labels, value });
+                    for (labels, s) in fam.snapshot().iter() {
+                        f(&SeriesView { family: &fam.desc, labels, value: SeriesValue::Counter(s.cell.value()) });
                     }
                 }
                 FamilyRef::Gauge(fam) => {
-                    for (labels, s) in fam.snapshot() {
-                        let value = SeriesValue::Gauge(s.cell.value());
-                        f(&SeriesView { family: &fam.desc, labels: &labels, value });
+                    for (labels, s) in fam.snapshot().iter() {
+                        f(&SeriesView { family: &fam.desc, labels, value: SeriesValue::Gauge(s.cell.value()) });
                     }
                 }
                 FamilyRef::Histogram(fam) => {
-                    for (labels, s) in fam.snapshot() {
-                        f(&SeriesView { family: &fam.desc, labels: &labels, value: SeriesValue::Histogram(&s.cell) });
+                    for (labels, s) in fam.snapshot().iter() {
+                        f(&SeriesView { family: &fam.desc, labels, value: SeriesValue::Histogram(&s.cell) });
                     }
                 }
             }

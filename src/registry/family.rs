@@ -118,9 +118,21 @@ struct RawEntry<C> {
 }
 
 struct SeriesEntry<C> {
-    /// Rendered once; shared so that a snapshot copies a pointer, not the text.
-    labels: Arc<str>,
+    labels: Box<str>,
     series: Arc<Series<C>>,
+}
+
+/// A family's series copied out by [`Family::snapshot`].
+pub(crate) struct Snapshot<C> {
+    text: String,
+    series: Vec<(std::ops::Range<usize>, Arc<Series<C>>)>,
+}
+
+impl<C> Snapshot<C> {
+    /// Each series' labels (escaped text, as rendered) and the series.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &Series<C>)> {
+        self.series.iter().map(|(range, s)| (&self.text[range.clone()], &**s))
+    }
 }
 
 /// What idle expiry remembers of a series between sweeps; kept only when expiry runs.
@@ -306,7 +318,7 @@ impl<C: Cell> Family<C> {
                                 let index = table.series.len() as u32;
                                 table
                                     .series
-                                    .push(SeriesEntry { labels: Arc::from(labels), series: Arc::clone(&series) });
+                                    .push(SeriesEntry { labels: labels.into_boxed_str(), series: Arc::clone(&series) });
                                 let entries = &table.series;
                                 table
                                     .by_labels
@@ -370,26 +382,18 @@ impl<C: Cell> Family<C> {
         }
     }
 
-    /// Every series in the order of [`Self::for_each`], copied out (a pointer each) so that the
-    /// caller can run code of its own on them with no lock held: such code may register
-    /// metrics or resolve new label sets, even in this family.
-    pub(crate) fn snapshot(&self) -> Vec<(Arc<str>, Arc<Series<C>>)> {
-        let mut out = Vec::with_capacity(self.len() + 1);
-        self.for_each_entry_shared(|labels, series| out.push((labels, Arc::clone(series))));
-        out
-    }
-
-    fn for_each_entry_shared(&self, mut f: impl FnMut(Arc<str>, &Arc<Series<C>>)) {
-        let table = self.table.read();
-        let mut order = self.order.lock();
-        Self::sort_order(&table, &mut order);
-        for &i in &order.1 {
-            let e = &table.series[i as usize];
-            f(Arc::clone(&e.labels), &e.series);
-        }
-        if let Some(ov) = &table.overflow {
-            f(Arc::from(OVERFLOW_LABELS), ov);
-        }
+    /// Every series in the order of [`Self::for_each`], copied out so that the caller can run
+    /// code of its own on them with no lock held (such code may register metrics or resolve new
+    /// label sets, even in this family): the label texts go into one buffer, and each series
+    /// is a range of it and a pointer.
+    pub(crate) fn snapshot(&self) -> Snapshot<C> {
+        let mut snap = Snapshot { text: String::new(), series: Vec::with_capacity(self.len() + 1) };
+        self.for_each_entry(|labels, series| {
+            let start = snap.text.len();
+            snap.text.push_str(labels);
+            snap.series.push((start..snap.text.len(), Arc::clone(series)));
+        });
+        snap
     }
 
     fn sort_order(table: &Table<C>, order: &mut (u64, Vec<u32>)) {
