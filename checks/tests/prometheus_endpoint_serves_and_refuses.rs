@@ -90,7 +90,7 @@ fn basic(user: &str, pass: &str) -> String {
 fn basic_auth_accepts_bcrypt_hashes_and_plain_passwords_and_challenges_others() {
     let hash = bcrypt::hash("s3cr\"et:x", 4).unwrap();
     let (m, addr) = serve(
-        PrometheusConfig::builder().basic_auth("scraper", &hash).unwrap().basic_auth("ops", "plain-pass").unwrap(),
+        PrometheusConfig::builder().basic_auth("scraper", &hash).unwrap().basic_auth("ops", "plain-password").unwrap(),
     );
     let r = get(addr, "/metrics");
     assert_eq!(r.status, 401);
@@ -100,7 +100,7 @@ fn basic_auth_accepts_bcrypt_hashes_and_plain_passwords_and_challenges_others() 
         ("scraper", "s3cr\"et:x", 200), // second time from the cache
         ("scraper", "wrong", 401),
         ("nobody", "s3cr\"et:x", 401),
-        ("ops", "plain-pass", 200),
+        ("ops", "plain-password", 200),
         ("ops", "plain-pas", 401),
     ] {
         let r = request(addr, "GET", "/metrics", &[("Authorization", &basic(user, pass))]);
@@ -166,7 +166,8 @@ fn a_client_sending_headers_byte_by_byte_is_cut_off_at_the_header_timeout() {
     let (m, addr) = serve(PrometheusConfig::builder().header_timeout(Duration::from_millis(500)));
     let mut s = TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    let request = b"GET /metrics HTTP/1.1\r\nHost: x\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n";
+    let request =
+        b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n";
     let start = Instant::now();
     let mut sent = 0;
     for b in request {
@@ -210,7 +211,8 @@ fn secret_files_readable_by_others_are_refused_and_never_echoed() {
     assert!(PrometheusConfig::builder().secret_file_policy(SecretFilePolicy::Warn).bearer_token_file(&file).is_ok());
     std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
     assert!(PrometheusConfig::builder().bearer_token_file(&file).is_ok());
-    std::fs::write(dir.join("users"), "scraper:$2y$04$abcdefghijklmnopqrstuu\nbroken line\n").unwrap();
+    let hash = bcrypt::hash("scraper-password", 4).unwrap();
+    std::fs::write(dir.join("users"), format!("scraper:{hash}\nbroken line\n")).unwrap();
     std::fs::set_permissions(dir.join("users"), std::fs::Permissions::from_mode(0o600)).unwrap();
     let err = PrometheusConfig::builder().basic_auth_file(&dir.join("users")).unwrap_err().to_string();
     assert!(err.contains("line 2") && !err.contains("broken"), "{err}");
@@ -222,7 +224,7 @@ fn secret_files_readable_by_others_are_refused_and_never_echoed() {
 fn assert_stopped(addr: SocketAddr, marker: &str) {
     if let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_secs(1)) {
         s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-        let _ = s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        let _ = s.write_all(b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
         let mut body = String::new();
         let _ = s.read_to_string(&mut body);
         assert!(!body.contains(marker), "the endpoint still serves after shutdown");
@@ -261,7 +263,7 @@ fn a_connection_that_sends_nothing_is_closed_at_the_header_timeout() {
     // A kept-alive connection that goes quiet after a request is closed the same way.
     let mut kept = TcpStream::connect(addr).unwrap();
     kept.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    kept.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    kept.write_all(b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
     let start = Instant::now();
     let mut all = Vec::new();
     let _ = kept.read_to_end(&mut all);

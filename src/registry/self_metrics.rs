@@ -79,6 +79,8 @@ events! {
     ScrapeTimeout => ("scrapes", "timeout"),
     ScrapeTlsHandshake => ("scrapes", "tls_handshake_failed"),
     ScrapeClientName => ("scrapes", "client_name_refused"),
+    ScrapeRenderFailed => ("scrapes", "render_failed"),
+    ScrapeHostRefused => ("scrapes", "host_refused"),
     ScrapeRendered => ("scrape_renders", "rendered"),
     ScrapeRenderShared => ("scrape_renders", "shared"),
     PushSent => ("pushes", "sent"),

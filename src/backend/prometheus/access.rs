@@ -1,5 +1,6 @@
-//! Who may ask, and how often: the IP/CIDR allowlist (403), rate limits per client and in
-//! total (429 with `Retry-After`), and requests in flight (503). Every bound has a default.
+//! Who may ask, and how often: the IP/CIDR allowlist (403), rate limits per client (before
+//! authentication) and in total (after it), 429 with `Retry-After`, and requests in flight
+//! (503). Every bound has a default.
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
@@ -16,14 +17,9 @@ use super::config::{RateLimit, Settings};
 /// Client addresses tracked by the per-client limiter before stale ones are dropped.
 const MAX_TRACKED_CLIENTS: usize = 10_000;
 
-/// Why a request was refused before it reached the handler.
+/// Over a rate limit: 429, retry after this many seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Refusal {
-    /// Not in the allowlist: 403.
-    Forbidden,
-    /// Over a rate limit: 429, retry after this many seconds.
-    RateLimited(u64),
-}
+pub(crate) struct RateLimited(pub(crate) u64);
 
 pub(crate) struct Access {
     settings: Arc<Settings>,
@@ -48,31 +44,38 @@ impl Access {
         }
     }
 
-    /// Checks the allowlist, then the per-client limit, then the global one.
-    pub(crate) fn admit(&self, peer: Option<IpAddr>) -> Result<(), Refusal> {
-        if !self.settings.allow.is_empty() {
-            let allowed = peer.is_some_and(|ip| {
+    /// Whether `peer` passes the IP allowlist (everyone when there is none).
+    pub(crate) fn allowed(&self, peer: Option<IpAddr>) -> bool {
+        self.settings.allow.is_empty()
+            || peer.is_some_and(|ip| {
                 let ip = canonical(ip);
                 self.settings.allow.iter().any(|net| net.contains(&ip))
-            });
-            if !allowed {
-                return Err(Refusal::Forbidden);
-            }
-        }
+            })
+    }
+
+    /// Spends one request of `peer`'s own budget: checked before authentication, so a client
+    /// that floods is refused before it costs a password check.
+    pub(crate) fn client_budget(&self, peer: Option<IpAddr>) -> Result<(), RateLimited> {
         if let Some(ip) = peer {
             if self.clients.len() >= MAX_TRACKED_CLIENTS {
                 self.clients.retain_recent();
             }
             if self.clients.len() >= MAX_TRACKED_CLIENTS {
                 // Still full of live clients: refuse new ones rather than grow without bound.
-                return Err(Refusal::RateLimited(1));
+                return Err(RateLimited(1));
             }
             if let Err(not_until) = self.clients.check_key(&canonical(ip)) {
-                return Err(Refusal::RateLimited(retry_after(not_until.wait_time_from(DefaultClock::default().now()))));
+                return Err(RateLimited(retry_after(not_until.wait_time_from(DefaultClock::default().now()))));
             }
         }
+        Ok(())
+    }
+
+    /// Spends one request of the global budget: checked after authentication, so only
+    /// requests that authenticated (or any, when no auth is configured) spend it.
+    pub(crate) fn global_budget(&self) -> Result<(), RateLimited> {
         if let Err(not_until) = self.global.check() {
-            return Err(Refusal::RateLimited(retry_after(not_until.wait_time_from(DefaultClock::default().now()))));
+            return Err(RateLimited(retry_after(not_until.wait_time_from(DefaultClock::default().now()))));
         }
         Ok(())
     }

@@ -16,6 +16,9 @@ use super::config::{Password, Settings};
 const CACHE_TTL: Duration = Duration::from_secs(300);
 /// Most credentials cached; the cache is emptied when full.
 const CACHE_MAX: usize = 1024;
+/// bcrypt verifications running at once: a flood of wrong passwords waits for these instead
+/// of filling the blocking pool.
+const MAX_CONCURRENT_BCRYPT: usize = 2;
 
 /// The result of checking a request's `Authorization` header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,6 +33,7 @@ pub(crate) struct Auth {
     /// random per process, so the cache holds no password, and no reversible form of one.
     cache: Mutex<HashMap<u64, Instant>>,
     keys: std::collections::hash_map::RandomState,
+    bcrypt_slots: Arc<tokio::sync::Semaphore>,
     /// Verified against when the user is unknown, so unknown users cost what known ones do.
     dummy: String,
 }
@@ -51,7 +55,13 @@ impl Auth {
         } else {
             String::new()
         };
-        Self { settings, cache: Mutex::new(HashMap::new()), keys: Default::default(), dummy }
+        Self {
+            settings,
+            cache: Mutex::new(HashMap::new()),
+            keys: Default::default(),
+            bcrypt_slots: Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT_BCRYPT)),
+            dummy,
+        }
     }
 
     pub(crate) fn required(&self) -> bool {
@@ -88,9 +98,17 @@ impl Auth {
         if self.cache.lock().get(&fingerprint).is_some_and(|at| at.elapsed() < CACHE_TTL) {
             return Verdict::Allowed;
         }
+        // Waits (within the request's timeout) for one of the few bcrypt slots.
+        let Ok(slot) = Arc::clone(&self.bcrypt_slots).acquire_owned().await else { return Verdict::Denied };
         let me = Arc::clone(self);
         let (user, pass) = (user.to_vec(), pass.to_vec());
-        let ok = tokio::task::spawn_blocking(move || me.verify_basic(&user, &pass)).await.unwrap_or(false);
+        let ok = tokio::task::spawn_blocking(move || {
+            let ok = me.verify_basic(&user, &pass);
+            drop(slot);
+            ok
+        })
+        .await
+        .unwrap_or(false);
         if ok {
             let mut cache = self.cache.lock();
             if cache.len() >= CACHE_MAX {

@@ -9,11 +9,19 @@ use std::time::Duration;
 
 use ipnet::IpNet;
 
+use super::host::HostPolicy;
 use crate::backend::secret_file::{read_secret_string, SecretFilePolicy};
 use crate::error::ConfigError;
 
 /// The default port (the OpenTelemetry Prometheus exporter's).
 pub const DEFAULT_PORT: u16 = 9464;
+
+/// Shortest plain Basic-auth password accepted, in bytes (a bcrypt hash may hide any length).
+pub const MIN_PASSWORD_LEN: usize = 12;
+/// Shortest bearer token accepted, in bytes.
+pub const MIN_TOKEN_LEN: usize = 16;
+/// What marks a line of a Basic-auth file as a plain-text password: `user:plain:password`.
+pub const PLAIN_PASSWORD_MARK: &str = "plain:";
 
 /// How a Basic-auth password is given.
 #[derive(Clone)]
@@ -66,8 +74,8 @@ pub struct PrometheusConfig {
     pub(crate) settings: Arc<Settings>,
 }
 
-/// Everything but the listener, shared by the connection tasks.
-#[derive(Debug)]
+/// Everything but the listener, shared by the connection tasks. Its `Debug` names users and
+/// counts tokens, never showing a password, a hash or a token.
 pub(crate) struct Settings {
     pub(crate) path: String,
     pub(crate) health_path: Option<String>,
@@ -84,6 +92,34 @@ pub(crate) struct Settings {
     #[cfg(feature = "tls")]
     pub(crate) tls: Option<TlsSettings>,
     pub(crate) secret_files: SecretFilePolicy,
+    /// Which Host headers the built-in server answers (set by `build`, from the address and
+    /// `allowed_hosts`).
+    pub(crate) hosts: HostPolicy,
+    /// Whether `allowed_hosts` was given (a handler mounted in an app applies only that).
+    pub(crate) hosts_configured: bool,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let users: Vec<&str> = self.basic.iter().map(|(u, _)| u.as_str()).collect();
+        let mut d = f.debug_struct("Settings");
+        d.field("path", &self.path)
+            .field("health_path", &self.health_path)
+            .field("basic_users", &users)
+            .field("bearer_tokens", &format_args!("{} (redacted)", self.bearer.len()))
+            .field("allow", &self.allow)
+            .field("client_rate", &self.client_rate)
+            .field("global_rate", &self.global_rate)
+            .field("max_connections", &self.max_connections)
+            .field("max_in_flight", &self.max_in_flight)
+            .field("header_timeout", &self.header_timeout)
+            .field("request_timeout", &self.request_timeout)
+            .field("max_header_bytes", &self.max_header_bytes)
+            .field("hosts", &self.hosts);
+        #[cfg(feature = "tls")]
+        d.field("tls", &self.tls);
+        d.field("secret_files", &self.secret_files).finish()
+    }
 }
 
 impl Settings {
@@ -116,6 +152,7 @@ pub struct PrometheusBuilder {
     listen: Listen,
     settings: Settings,
     allow_public: bool,
+    allowed_hosts: Option<Vec<String>>,
     #[cfg(feature = "tls")]
     tls: Option<TlsSettings>,
 }
@@ -140,8 +177,11 @@ impl Default for PrometheusBuilder {
                 #[cfg(feature = "tls")]
                 tls: None,
                 secret_files: SecretFilePolicy::Refuse,
+                hosts: HostPolicy::Loopback,
+                hosts_configured: false,
             },
             allow_public: false,
+            allowed_hosts: None,
             #[cfg(feature = "tls")]
             tls: None,
         }
@@ -161,6 +201,10 @@ impl PrometheusConfig {
             Listen::Listener(l) => l.local_addr().ok(),
         }
     }
+}
+
+fn is_bcrypt(s: &str) -> bool {
+    ["$2a$", "$2b$", "$2x$", "$2y$"].iter().any(|p| s.starts_with(p))
 }
 
 /// Largest connection or in-flight limit (far above what one process can serve).
@@ -212,16 +256,26 @@ impl PrometheusBuilder {
     }
 
     /// Adds a Basic-auth user. `password` is a bcrypt hash (`$2a$`, `$2b$`, `$2y$`, as in
-    /// Prometheus' web config) or, if it is not one, a plain password.
+    /// Prometheus' web config) or, if it is not one, a plain password of at least
+    /// [`MIN_PASSWORD_LEN`] bytes.
     ///
     /// # Errors
-    /// When the user name is empty or has a `:`.
+    /// When the user name is empty or has a `:`, a hash is malformed, or a plain password is
+    /// shorter than [`MIN_PASSWORD_LEN`] (an empty one would let anyone in).
     pub fn basic_auth(mut self, user: &str, password: &str) -> Result<Self, ConfigError> {
         if user.is_empty() || user.contains(':') {
             return Err(invalid("basic_auth", "user names are non-empty and have no `:`"));
         }
-        let secret = if ["$2a$", "$2b$", "$2y$"].iter().any(|p| password.starts_with(p)) {
+        let secret = if is_bcrypt(password) {
+            if password.parse::<bcrypt::HashParts>().is_err() {
+                return Err(invalid("basic_auth", format!("the bcrypt hash of user {user:?} is malformed")));
+            }
             Password::Bcrypt(password.to_owned())
+        } else if password.len() < MIN_PASSWORD_LEN {
+            return Err(invalid(
+                "basic_auth",
+                format!("the password of user {user:?} is shorter than {MIN_PASSWORD_LEN} bytes; use a longer one or a bcrypt hash"),
+            ));
         } else {
             Password::Plain(password.as_bytes().to_vec())
         };
@@ -229,18 +283,40 @@ impl PrometheusBuilder {
         Ok(self)
     }
 
-    /// Adds Basic-auth users from a file of `user:password-or-bcrypt-hash` lines (`#` comments).
+    /// Adds Basic-auth users from a file of `user:bcrypt-hash` lines (`#` comments), as
+    /// Prometheus' web config takes them. A plain-text password must be marked as one:
+    /// `user:plain:password` ([`PLAIN_PASSWORD_MARK`]), so a hash pasted wrong is never taken
+    /// for a password.
     ///
     /// # Errors
     /// The file is unreadable, readable by group or others (see [`Self::secret_file_policy`]),
-    /// or has a malformed line (its number is reported, never its content).
+    /// or has a malformed line: no `:`, neither a bcrypt hash nor marked plain, or a password
+    /// [`Self::basic_auth`] refuses (its number is reported, never its content).
     pub fn basic_auth_file(mut self, path: &Path) -> Result<Self, ConfigError> {
         let text = read_secret_string(path, "basic_auth_file", self.settings.secret_files)?;
         for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty() && !l.starts_with('#')) {
-            let (user, pass) = line.split_once(':').ok_or_else(|| {
-                invalid("basic_auth_file", format!("line {} of {} is not user:password", n + 1, path.display()))
+            let at = || format!("line {} of {}", n + 1, path.display());
+            let (user, pass) = line
+                .split_once(':')
+                .ok_or_else(|| invalid("basic_auth_file", format!("{} is not user:bcrypt-hash", at())))?;
+            let pass = pass.trim();
+            let password = match pass.strip_prefix(PLAIN_PASSWORD_MARK) {
+                Some(plain) => plain,
+                None if is_bcrypt(pass) => pass,
+                None => {
+                    return Err(invalid(
+                        "basic_auth_file",
+                        format!(
+                            "{} is not a bcrypt hash; mark a plain-text password as user:{PLAIN_PASSWORD_MARK}password",
+                            at()
+                        ),
+                    ))
+                }
+            };
+            self = self.basic_auth(user.trim(), password).map_err(|e| match e {
+                ConfigError::Invalid { reason, .. } => invalid("basic_auth_file", format!("{}: {reason}", at())),
+                other => other,
             })?;
-            self = self.basic_auth(user.trim(), pass.trim())?;
         }
         Ok(self)
     }
@@ -248,10 +324,13 @@ impl PrometheusBuilder {
     /// Accepts `Authorization: Bearer TOKEN`.
     ///
     /// # Errors
-    /// When the token is shorter than 16 bytes or has white space.
+    /// When the token is shorter than [`MIN_TOKEN_LEN`] bytes or has white space.
     pub fn bearer_token(mut self, token: &str) -> Result<Self, ConfigError> {
-        if token.len() < 16 || token.chars().any(char::is_whitespace) {
-            return Err(invalid("bearer_token", "tokens are at least 16 bytes, without white space"));
+        if token.len() < MIN_TOKEN_LEN || token.chars().any(char::is_whitespace) {
+            return Err(invalid(
+                "bearer_token",
+                format!("tokens are at least {MIN_TOKEN_LEN} bytes, without white space"),
+            ));
         }
         self.settings.bearer.push(token.as_bytes().to_vec());
         Ok(self)
@@ -369,6 +448,29 @@ impl PrometheusBuilder {
         self
     }
 
+    /// The Host header values answered, without port (`metrics.internal`, `10.0.0.5`,
+    /// `[2001:db8::5]`); others get 403, counted as `scrapes_total{reason="host_refused"}`.
+    /// \[bound to loopback: `localhost`, `*.localhost` and loopback addresses, on any port,
+    /// against DNS rebinding; bound elsewhere: any\]
+    ///
+    /// # Errors
+    /// When an entry is empty or not a host.
+    pub fn allowed_hosts<I: IntoIterator<Item = S>, S: AsRef<str>>(mut self, hosts: I) -> Result<Self, ConfigError> {
+        let mut list = Vec::new();
+        for h in hosts {
+            let h = h.as_ref();
+            let host = HostPolicy::normalise(h)
+                .filter(|n| !n.contains(['/', '@', ' ']))
+                .ok_or_else(|| invalid("allowed_hosts", format!("{h:?} is not a host name or address")))?;
+            list.push(host);
+        }
+        if list.is_empty() {
+            return Err(invalid("allowed_hosts", "the list is empty; leave it unset for the default"));
+        }
+        self.allowed_hosts = Some(list);
+        Ok(self)
+    }
+
     /// Allows a non-loopback address without auth or TLS \[refused\]. Anyone who can reach the
     /// address can then read every metric.
     #[must_use]
@@ -395,6 +497,12 @@ impl PrometheusBuilder {
         let addr = match &self.listen {
             Listen::Addr(a) => *a,
             Listen::Listener(l) => l.local_addr().map_err(|e| invalid("listener", format!("no local address: {e}")))?,
+        };
+        settings.hosts_configured = self.allowed_hosts.is_some();
+        settings.hosts = match self.allowed_hosts {
+            Some(list) => HostPolicy::Allowed(list),
+            None if addr.ip().is_loopback() => HostPolicy::Loopback,
+            None => HostPolicy::Any,
         };
         if !addr.ip().is_loopback() && !settings.has_auth() && !settings.has_tls() && !self.allow_public {
             return Err(invalid(

@@ -21,6 +21,8 @@ pub const ENV_BASIC_AUTH_FILE: &str = "CODOMYRMEX_METRICS_BASIC_AUTH_FILE";
 pub const ENV_BEARER_TOKEN_FILE: &str = "CODOMYRMEX_METRICS_BEARER_TOKEN_FILE";
 /// Comma-separated addresses or CIDR networks allowed to scrape.
 pub const ENV_ALLOW_CIDRS: &str = "CODOMYRMEX_METRICS_ALLOW_CIDRS";
+/// Comma-separated Host header values answered (see `PrometheusBuilder::allowed_hosts`).
+pub const ENV_ALLOWED_HOSTS: &str = "CODOMYRMEX_METRICS_ALLOWED_HOSTS";
 /// `true` to allow a public address without auth or TLS.
 pub const ENV_ALLOW_PUBLIC_BIND: &str = "CODOMYRMEX_METRICS_ALLOW_UNAUTHENTICATED_PUBLIC_BIND";
 
@@ -58,6 +60,11 @@ pub(crate) fn config_from_url(
     }
     if let Some(list) = get(ENV_ALLOW_CIDRS) {
         b = b.allow_cidrs(list.split(',').filter(|s| !s.trim().is_empty())).map_err(env_err(ENV_ALLOW_CIDRS))?;
+    }
+    if let Some(list) = get(ENV_ALLOWED_HOSTS) {
+        b = b
+            .allowed_hosts(list.split(',').map(str::trim).filter(|s| !s.is_empty()))
+            .map_err(env_err(ENV_ALLOWED_HOSTS))?;
     }
     if let Some(v) = get(ENV_ALLOW_PUBLIC_BIND) {
         b = b.allow_unauthenticated_public_bind(v.trim().eq_ignore_ascii_case("true"));

@@ -10,9 +10,10 @@ use http_body_util::Full;
 use hyper::header::{self, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 
-use super::access::{Access, Refusal};
+use super::access::{Access, RateLimited};
 use super::auth::{Auth, Verdict};
 use super::config::{PrometheusConfig, Settings};
+use super::host::HostPolicy;
 use super::render_cache::RenderCache;
 use crate::export::Format;
 use crate::registry::{Event, Registry};
@@ -20,7 +21,8 @@ use crate::{Buckets, Histogram};
 
 /// Answers scrape requests for a registry, with every protection of the built-in server
 /// except the connection-level ones (TLS, connection limit, header timeout), which belong to
-/// whatever server it is mounted in.
+/// whatever server it is mounted in. The Host header is checked only against
+/// `PrometheusBuilder::allowed_hosts` when given: the app it is mounted in decides its address.
 ///
 /// ```no_run
 /// # async fn demo(registry: codomyrmex_metrics::Registry, req: hyper::Request<()>, peer: std::net::SocketAddr) {
@@ -38,6 +40,7 @@ pub struct ScrapeHandler {
 
 struct Inner {
     settings: Arc<Settings>,
+    hosts: HostPolicy,
     registry: Registry,
     auth: Arc<Auth>,
     access: Access,
@@ -56,10 +59,20 @@ type Body = Full<Bytes>;
 impl ScrapeHandler {
     /// A handler for `registry` with `config`'s path, auth, allowlist and limits.
     pub fn new(registry: Registry, config: &PrometheusConfig) -> Self {
-        Self::from_settings(registry, Arc::clone(&config.settings))
+        let settings = Arc::clone(&config.settings);
+        let hosts = if settings.hosts_configured { settings.hosts.clone() } else { HostPolicy::Any };
+        let cache = RenderCache::new(registry.clone());
+        Self::with_cache(registry, settings, hosts, cache)
     }
 
+    /// The handler of the built-in server: the Host policy follows the address it binds.
     pub(crate) fn from_settings(registry: Registry, settings: Arc<Settings>) -> Self {
+        let cache = RenderCache::new(registry.clone());
+        let hosts = settings.hosts.clone();
+        Self::with_cache(registry, settings, hosts, cache)
+    }
+
+    fn with_cache(registry: Registry, settings: Arc<Settings>, hosts: HostPolicy, cache: RenderCache) -> Self {
         registry.inner.shared.events.activate(crate::registry::Group::Scrape);
         let duration = registry.internal_histogram(
             "codomyrmex_metrics_scrape_duration_seconds",
@@ -70,7 +83,8 @@ impl ScrapeHandler {
             inner: Arc::new(Inner {
                 auth: Arc::new(Auth::new(Arc::clone(&settings))),
                 access: Access::new(Arc::clone(&settings)),
-                cache: RenderCache::new(registry.clone()),
+                cache,
+                hosts,
                 settings,
                 registry,
                 duration,
@@ -83,22 +97,27 @@ impl ScrapeHandler {
     }
 
     /// Answers one request from `peer` (its address, for the allowlist and rate limits).
+    ///
+    /// The checks run in this order, each refusal counted in `scrapes_total{reason}`: the IP
+    /// allowlist (403), the Host header (403, against DNS rebinding), the client's own request
+    /// budget (429), path and method (404, 405), authentication (401; bcrypt runs at most two
+    /// at a time), then the global budget (429), which only authenticated requests spend, and
+    /// the in-flight limit (503). So anonymous clients can exhaust neither the budget nor the
+    /// slots of the scraper that authenticates.
     pub async fn handle<B>(&self, req: Request<B>, peer: Option<IpAddr>) -> Response<Body> {
         let arrived = Instant::now();
         let s = &self.inner.settings;
-        if let Err(refusal) = self.inner.access.admit(peer) {
-            return match refusal {
-                Refusal::Forbidden => {
-                    self.count(Event::ScrapeForbidden);
-                    respond(StatusCode::FORBIDDEN, "forbidden\n")
-                }
-                Refusal::RateLimited(secs) => {
-                    self.count(Event::ScrapeRateLimited);
-                    let mut r = respond(StatusCode::TOO_MANY_REQUESTS, "too many requests\n");
-                    r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
-                    r
-                }
-            };
+        let access = &self.inner.access;
+        if !access.allowed(peer) {
+            self.count(Event::ScrapeForbidden);
+            return respond(StatusCode::FORBIDDEN, "forbidden\n");
+        }
+        if !self.inner.hosts.allows(req.headers().get(header::HOST).map(HeaderValue::as_bytes)) {
+            self.count(Event::ScrapeHostRefused);
+            return respond(StatusCode::FORBIDDEN, "host not allowed\n");
+        }
+        if let Err(refusal) = access.client_budget(peer) {
+            return self.refused(refusal);
         }
         let path = req.uri().path();
         if s.health_path.as_deref() == Some(path) {
@@ -121,6 +140,9 @@ impl ScrapeHandler {
             r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(self.inner.auth.challenge()));
             return r;
         }
+        if let Err(refusal) = access.global_budget() {
+            return self.refused(refusal);
+        }
         let Some(_slot) = self.inner.access.begin() else {
             self.count(Event::ScrapeOverloaded);
             let mut r = respond(StatusCode::SERVICE_UNAVAILABLE, "too many scrapes in flight\n");
@@ -129,7 +151,11 @@ impl ScrapeHandler {
         };
         let format = negotiate(req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()));
         let gzip = accepts_gzip(req.headers().get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()));
-        let body = self.inner.cache.get(format, gzip, arrived).await;
+        let Ok(body) = self.inner.cache.get(format, gzip, arrived).await else {
+            self.count(Event::ScrapeRenderFailed);
+            tracing::error!("metrics render failed; answering 500 rather than an empty exposition");
+            return respond(StatusCode::INTERNAL_SERVER_ERROR, "render failed\n");
+        };
         let mut r =
             respond_bytes(StatusCode::OK, if req.method() == Method::HEAD { Bytes::new() } else { body.clone() });
         let h = r.headers_mut();
@@ -143,6 +169,13 @@ impl ScrapeHandler {
         }
         self.count(Event::ScrapeServed);
         self.inner.duration.observe(arrived.elapsed().as_secs_f64());
+        r
+    }
+
+    fn refused(&self, RateLimited(secs): RateLimited) -> Response<Body> {
+        self.count(Event::ScrapeRateLimited);
+        let mut r = respond(StatusCode::TOO_MANY_REQUESTS, "too many requests\n");
+        r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
         r
     }
 
@@ -226,6 +259,31 @@ mod tests {
         assert_eq!(negotiate(Some("*/*")), Format::PrometheusText);
         assert_eq!(negotiate(Some("application/openmetrics-text;q=0.2,text/plain")), Format::PrometheusText);
         assert_eq!(negotiate(Some("application/openmetrics-text;version=0.0.1")), Format::PrometheusText);
+    }
+
+    #[test]
+    fn a_failed_render_is_a_500_never_an_empty_200() {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let registry = Registry::default();
+        let settings = Arc::clone(&super::super::PrometheusConfig::builder().build().unwrap().settings);
+        let fail = Arc::new(AtomicBool::new(true));
+        let render: super::super::render_cache::RenderFn = {
+            let (fail, registry) = (Arc::clone(&fail), registry.clone());
+            Arc::new(move |format, out: &mut String| {
+                assert!(!fail.load(Ordering::SeqCst), "a render bug");
+                registry.render_into(format, out);
+            })
+        };
+        let cache = RenderCache::with_render(registry.clone(), render);
+        let handler = ScrapeHandler::with_cache(registry.clone(), settings, HostPolicy::Any, cache);
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let get = || Request::get("/metrics").body(()).unwrap();
+        let failed = rt.block_on(handler.handle(get(), None));
+        assert_eq!(failed.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(registry.self_metrics().get(Event::ScrapeRenderFailed), 1);
+        fail.store(false, Ordering::SeqCst);
+        let served = rt.block_on(handler.handle(get(), None));
+        assert_eq!(served.status(), StatusCode::OK, "nothing of the failed render was cached");
     }
 
     #[test]

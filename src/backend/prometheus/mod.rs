@@ -7,6 +7,7 @@ mod auth;
 mod config;
 pub(crate) mod from_url;
 mod handler;
+mod host;
 mod render_cache;
 mod server;
 #[cfg(feature = "tls")]
@@ -16,10 +17,12 @@ use std::net::SocketAddr;
 
 #[cfg(feature = "tls")]
 pub use config::TlsSettings;
-pub use config::{PrometheusBuilder, PrometheusConfig, RateLimit, DEFAULT_PORT};
+pub use config::{
+    PrometheusBuilder, PrometheusConfig, RateLimit, DEFAULT_PORT, MIN_PASSWORD_LEN, MIN_TOKEN_LEN, PLAIN_PASSWORD_MARK,
+};
 pub use from_url::{
-    ENV_ALLOW_CIDRS, ENV_ALLOW_PUBLIC_BIND, ENV_BASIC_AUTH_FILE, ENV_BEARER_TOKEN_FILE, ENV_TLS_CERT,
-    ENV_TLS_CLIENT_CA, ENV_TLS_CLIENT_NAMES, ENV_TLS_KEY,
+    ENV_ALLOWED_HOSTS, ENV_ALLOW_CIDRS, ENV_ALLOW_PUBLIC_BIND, ENV_BASIC_AUTH_FILE, ENV_BEARER_TOKEN_FILE,
+    ENV_TLS_CERT, ENV_TLS_CLIENT_CA, ENV_TLS_CLIENT_NAMES, ENV_TLS_KEY,
 };
 pub use handler::ScrapeHandler;
 

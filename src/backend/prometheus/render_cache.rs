@@ -25,8 +25,18 @@ struct State {
     buffer: String,
 }
 
+/// Writes the registry in a format into a buffer (the registry's own render; tests give one
+/// that fails).
+pub(crate) type RenderFn = std::sync::Arc<dyn Fn(Format, &mut String) + Send + Sync>;
+
+/// A render that did not produce a body: the handler answers 500, never an empty 200 (which
+/// Prometheus would read as every series gone).
+#[derive(Debug)]
+pub(crate) struct RenderFailed;
+
 pub(crate) struct RenderCache {
     registry: Registry,
+    render: RenderFn,
     state: tokio::sync::Mutex<State>,
 }
 
@@ -36,43 +46,48 @@ fn slot(format: Format, gzip: bool) -> usize {
 
 impl RenderCache {
     pub(crate) fn new(registry: Registry) -> Self {
-        Self { registry, state: tokio::sync::Mutex::new(State::default()) }
+        let r = registry.clone();
+        Self::with_render(registry, std::sync::Arc::new(move |format, out| r.render_into(format, out)))
+    }
+
+    pub(crate) fn with_render(registry: Registry, render: RenderFn) -> Self {
+        Self { registry, render, state: tokio::sync::Mutex::new(State::default()) }
     }
 
     /// The body for `format`, gzipped if asked, rendered no earlier than `arrived`.
-    pub(crate) async fn get(&self, format: Format, gzip: bool, arrived: Instant) -> Bytes {
+    ///
+    /// # Errors
+    /// [`RenderFailed`] when the render panicked or could not be compressed; nothing is cached
+    /// then, and the next scrape renders again.
+    pub(crate) async fn get(&self, format: Format, gzip: bool, arrived: Instant) -> Result<Bytes, RenderFailed> {
         let mut state = self.state.lock().await;
         let i = slot(format, gzip);
         if let Some(e) = &state.entries[i] {
             if e.started >= arrived {
                 self.registry.self_metrics().record(Event::ScrapeRenderShared);
-                return e.body.clone();
+                return Ok(e.body.clone());
             }
         }
         self.registry.self_metrics().record(Event::ScrapeRendered);
         let started = Instant::now();
-        let registry = self.registry.clone();
+        let render = std::sync::Arc::clone(&self.render);
         let mut buffer = std::mem::take(&mut state.buffer);
         let rendered = tokio::task::spawn_blocking(move || {
-            registry.render_into(format, &mut buffer);
+            render(format, &mut buffer);
             let body = if gzip {
                 let mut enc = GzEncoder::new(Vec::with_capacity(buffer.len() / 4), Compression::fast());
-                let _ = enc.write_all(buffer.as_bytes());
-                Bytes::from(enc.finish().unwrap_or_default())
+                enc.write_all(buffer.as_bytes()).and_then(|()| enc.finish()).map(Bytes::from)
             } else {
-                Bytes::copy_from_slice(buffer.as_bytes())
+                Ok(Bytes::copy_from_slice(buffer.as_bytes()))
             };
             (body, buffer)
         })
         .await;
-        let body = match rendered {
-            Ok((body, buffer)) => {
-                state.buffer = buffer;
-                body
-            }
-            Err(_) => Bytes::new(),
-        };
+        // A panicked render loses its buffer (a new one is made next time) and caches nothing.
+        let Ok((body, buffer)) = rendered else { return Err(RenderFailed) };
+        state.buffer = buffer;
+        let body = body.map_err(|_| RenderFailed)?;
         state.entries[i] = Some(Entry { started, body: body.clone() });
-        body
+        Ok(body)
     }
 }
