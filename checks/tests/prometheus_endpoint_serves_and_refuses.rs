@@ -148,7 +148,10 @@ fn past_the_rate_limit_clients_get_429_with_retry_after() {
 #[test]
 fn idle_connections_beyond_the_limit_do_not_keep_a_scrape_waiting() {
     let (m, addr) = serve(PrometheusConfig::builder().max_connections(2).header_timeout(Duration::from_secs(10)));
-    let idle: Vec<TcpStream> = (0..5).map(|_| TcpStream::connect(addr).unwrap()).collect();
+    // Five other clients, one idle connection each: two take both slots.
+    let idle: Vec<TcpStream> = (0..5)
+        .map(|i| support::http::connect_from(std::net::Ipv4Addr::new(127, 0, 0, 60 + i), addr).unwrap())
+        .collect();
     std::thread::sleep(Duration::from_millis(100));
     let start = Instant::now();
     let r = get(addr, "/metrics");

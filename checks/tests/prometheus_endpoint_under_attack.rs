@@ -6,13 +6,14 @@
 mod support;
 
 use std::io::{Read, Write};
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use codomyrmex_metrics::{get_metrics, Backend, Event, Metrics, PrometheusBuilder, PrometheusConfig};
+use support::http::connect_from;
 
 fn serve(builder: PrometheusBuilder) -> (Metrics, SocketAddr) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -25,8 +26,7 @@ fn serve(builder: PrometheusBuilder) -> (Metrics, SocketAddr) {
 /// One request from `from` (a loopback address of the caller's choosing); the status, or 0
 /// when the connection failed or nothing came back within `patience`.
 fn request_from(from: Ipv4Addr, to: SocketAddr, head: &str, patience: Duration) -> u16 {
-    let socket = socket(from);
-    let Ok(mut s) = socket.and_then(|sock| connect(sock, to)) else { return 0 };
+    let Ok(mut s) = connect_from(from, to) else { return 0 };
     s.set_read_timeout(Some(patience)).unwrap();
     if s.write_all(head.as_bytes()).is_err() {
         return 0;
@@ -34,21 +34,6 @@ fn request_from(from: Ipv4Addr, to: SocketAddr, head: &str, patience: Duration) 
     let mut raw = Vec::new();
     let _ = s.read_to_end(&mut raw);
     support::http::parse(&raw).status
-}
-
-fn socket(from: Ipv4Addr) -> std::io::Result<tokio::net::TcpSocket> {
-    let sock = tokio::net::TcpSocket::new_v4()?;
-    sock.bind(SocketAddr::new(IpAddr::V4(from), 0))?;
-    Ok(sock)
-}
-
-/// A blocking connect through tokio's socket (it binds the source address first).
-fn connect(sock: tokio::net::TcpSocket, to: SocketAddr) -> std::io::Result<std::net::TcpStream> {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_io().build()?;
-    let stream = rt.block_on(sock.connect(to))?;
-    let std = stream.into_std()?;
-    std.set_nonblocking(false)?;
-    Ok(std)
 }
 
 fn basic(user: &str, pass: &str) -> String {
@@ -146,4 +131,72 @@ fn the_host_header_is_checked_against_dns_rebinding() {
     m.shutdown().unwrap();
     assert!(PrometheusConfig::builder().allowed_hosts(["a/b"]).is_err());
     assert!(PrometheusConfig::builder().allowed_hosts(Vec::<String>::new()).is_err());
+}
+
+/// Opens `n` connections from `from` to `to` that each send half a request head and then
+/// nothing; returns them so the caller holds them open.
+fn slow_connections(from: Ipv4Addr, to: SocketAddr, n: usize) -> Vec<std::net::TcpStream> {
+    let mut held = Vec::new();
+    for _ in 0..n {
+        if let Ok(mut s) = connect_from(from, to) {
+            let _ = s.write_all(b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ");
+            held.push(s);
+        }
+    }
+    held
+}
+
+#[test]
+fn a_thousand_slow_connections_from_a_few_addresses_leave_room_for_the_scraper() {
+    let token = "a-long-scraper-token-value";
+    let (m, addr) = serve(PrometheusConfig::builder().bearer_token(token).unwrap());
+    // 250 from each of four addresses: far past the 64 connections the endpoint serves.
+    let held: Vec<_> = (0..4).flat_map(|i| slow_connections(Ipv4Addr::new(127, 0, 0, 20 + i), addr, 250)).collect();
+    assert!(held.len() >= 900, "only {} connections were opened", held.len());
+    let (ok, bad) = scrape_steadily(addr, &format!("Bearer {token}"), Duration::from_secs(4));
+    drop(held);
+    eprintln!("connection_limit refusals: {}", m.self_metrics().get(Event::ScrapeConnectionLimit));
+    assert_eq!(bad, 0, "the scraper got {ok} answers and {bad} failures");
+    m.shutdown().unwrap();
+}
+
+#[test]
+fn clients_that_pipeline_and_never_read_are_cut_off() {
+    let token = "a-long-scraper-token-value";
+    let builder = PrometheusConfig::builder().bearer_token(token).unwrap().request_timeout(Duration::from_secs(2));
+    let (m, addr) = serve(builder);
+    for i in 0..60 {
+        m.counter(&format!("padding_{i}"), "Makes each response a few kilobytes.").unwrap().inc();
+    }
+    // Two clients, forty connections each: each connection writes requests without end and
+    // never reads, so the answers fill both socket buffers and the server's writes wait.
+    // A writer returns when its connection is closed under it.
+    let one = format!("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n\r\n");
+    let writers: Vec<_> = (0..80u8)
+        .map(|i| {
+            let one = one.clone();
+            std::thread::spawn(move || {
+                let Ok(mut s) = connect_from(Ipv4Addr::new(127, 0, 0, 40 + i % 2), addr) else {
+                    return Instant::now();
+                };
+                while s.write_all(one.as_bytes()).is_ok() {}
+                Instant::now()
+            })
+        })
+        .collect();
+    let started = Instant::now();
+    let (ok, bad) = scrape_steadily(addr, &format!("Bearer {token}"), Duration::from_secs(6));
+    assert_eq!(bad, 0, "the scraper got {ok} answers and {bad} failures");
+    // Every writer ends: its connection was refused (past its client's share) or cut off when
+    // the server's writes had waited the request timeout.
+    let deadline = started + Duration::from_secs(20);
+    for w in writers {
+        while !w.is_finished() {
+            assert!(Instant::now() < deadline, "a connection that never reads was still open after 20 s");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let ended = w.join().unwrap();
+        assert!(ended.duration_since(started) < Duration::from_secs(20));
+    }
+    m.shutdown().unwrap();
 }

@@ -15,8 +15,13 @@ use support::http::{get, loopback, request};
 #[test]
 fn concurrent_scrapes_share_a_render_instead_of_multiplying_it() {
     let (listener, addr) = loopback();
-    let config =
-        PrometheusConfig::builder().listener(listener).client_rate_limit(1000, 1000).max_in_flight(64).build().unwrap();
+    let config = PrometheusConfig::builder()
+        .listener(listener)
+        .client_rate_limit(1000, 1000)
+        .max_in_flight(64)
+        .max_connections_per_client(16)
+        .build()
+        .unwrap();
     let m = wide_metrics(Backend::Prometheus(config));
     let statuses: Vec<u16> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..16).map(|_| s.spawn(move || get(addr, "/metrics").status)).collect();

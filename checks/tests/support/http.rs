@@ -64,3 +64,15 @@ pub fn loopback() -> (std::net::TcpListener, SocketAddr) {
     let a = l.local_addr().unwrap();
     (l, a)
 }
+
+/// A connection to `to` from the loopback address `from` (all of 127.0.0.0/8 is loopback), so
+/// one test can be several clients.
+pub fn connect_from(from: std::net::Ipv4Addr, to: SocketAddr) -> std::io::Result<TcpStream> {
+    let sock = tokio::net::TcpSocket::new_v4()?;
+    sock.bind(SocketAddr::new(std::net::IpAddr::V4(from), 0))?;
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let stream = rt.block_on(async { tokio::time::timeout(Duration::from_secs(2), sock.connect(to)).await })??;
+    let stream = stream.into_std()?;
+    stream.set_nonblocking(false)?;
+    Ok(stream)
+}

@@ -85,6 +85,7 @@ pub(crate) struct Settings {
     pub(crate) client_rate: RateLimit,
     pub(crate) global_rate: RateLimit,
     pub(crate) max_connections: usize,
+    pub(crate) max_connections_per_client: usize,
     pub(crate) max_in_flight: usize,
     pub(crate) header_timeout: Duration,
     pub(crate) request_timeout: Duration,
@@ -111,6 +112,7 @@ impl std::fmt::Debug for Settings {
             .field("client_rate", &self.client_rate)
             .field("global_rate", &self.global_rate)
             .field("max_connections", &self.max_connections)
+            .field("max_connections_per_client", &self.max_connections_per_client)
             .field("max_in_flight", &self.max_in_flight)
             .field("header_timeout", &self.header_timeout)
             .field("request_timeout", &self.request_timeout)
@@ -136,8 +138,9 @@ impl Settings {
 }
 
 /// Builds a [`PrometheusConfig`]. Defaults: `127.0.0.1:9464`, path `/metrics`, no auth,
-/// 64 connections, 8 requests in flight, 10 requests/s per client (burst 20), 100/s in total
-/// (burst 200), 5 s to read headers, 10 s per request, 8 KiB of headers.
+/// 64 connections (8 per client address), 8 requests in flight, 10 requests/s per client
+/// (burst 20), 100/s in total (burst 200), 5 s to read headers, 10 s per request (and for a
+/// response write to make progress), 8 KiB of headers; on loopback, only loopback Host names.
 ///
 /// ```
 /// use codomyrmex_metrics::PrometheusConfig;
@@ -170,6 +173,7 @@ impl Default for PrometheusBuilder {
                 client_rate: RateLimit { per_second: 10, burst: 20 },
                 global_rate: RateLimit { per_second: 100, burst: 200 },
                 max_connections: 64,
+                max_connections_per_client: 0,
                 max_in_flight: 8,
                 header_timeout: Duration::from_secs(5),
                 request_timeout: Duration::from_secs(10),
@@ -382,6 +386,14 @@ impl PrometheusBuilder {
         self
     }
 
+    /// Open connections one client may hold: an IPv4 address, or an IPv6 /64; past it, its new
+    /// connections are closed at once \[an eighth of `max_connections`, at least 1\].
+    #[must_use]
+    pub fn max_connections_per_client(mut self, n: usize) -> Self {
+        self.settings.max_connections_per_client = n.clamp(1, MAX_LIMIT);
+        self
+    }
+
     /// Requests being served at once; past it, 503 [8; at most 2^20].
     #[must_use]
     pub fn max_in_flight(mut self, n: usize) -> Self {
@@ -396,7 +408,8 @@ impl PrometheusBuilder {
         self
     }
 
-    /// Time to answer a request [10 s; 10 ms to 1 h].
+    /// Time to answer a request, and the longest a response write may wait for the client to
+    /// read \[10 s; 10 ms to 1 h\].
     #[must_use]
     pub fn request_timeout(mut self, d: Duration) -> Self {
         self.settings.request_timeout = d.clamp(Duration::from_millis(10), MAX_TIMEOUT);
@@ -499,6 +512,11 @@ impl PrometheusBuilder {
             Listen::Listener(l) => l.local_addr().map_err(|e| invalid("listener", format!("no local address: {e}")))?,
         };
         settings.hosts_configured = self.allowed_hosts.is_some();
+        // Set in any order: the share follows the connection limit unless given.
+        if settings.max_connections_per_client == 0 {
+            settings.max_connections_per_client = (settings.max_connections / 8).max(1);
+        }
+        settings.max_connections_per_client = settings.max_connections_per_client.min(settings.max_connections);
         settings.hosts = match self.allowed_hosts {
             Some(list) => HostPolicy::Allowed(list),
             None if addr.ip().is_loopback() => HostPolicy::Loopback,

@@ -8,10 +8,12 @@ mod config;
 pub(crate) mod from_url;
 mod handler;
 mod host;
+mod per_client;
 mod render_cache;
 mod server;
 #[cfg(feature = "tls")]
 mod tls;
+mod write_deadline;
 
 use std::net::SocketAddr;
 

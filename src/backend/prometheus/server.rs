@@ -16,6 +16,8 @@ use tokio::sync::{watch, Semaphore};
 
 use super::config::{Listen, PrometheusConfig, Settings};
 use super::handler::ScrapeHandler;
+use super::per_client::PerClient;
+use super::write_deadline::WriteDeadline;
 use crate::error::ConfigError;
 use crate::registry::{Event, Registry};
 
@@ -123,6 +125,7 @@ async fn accept_loop(
 ) {
     let max = settings.max_connections;
     let slots = Arc::new(Semaphore::new(max));
+    let per_client = PerClient::new(settings.max_connections_per_client);
     // Refusals being written at once; past it, a connection over the limit is just closed.
     let refusals = Arc::new(Semaphore::new(max));
     loop {
@@ -139,6 +142,13 @@ async fn accept_loop(
             },
         };
         let _ = stream.set_nodelay(true);
+        // The client's share first: past it, the connection is closed at once (no 503 is
+        // written to a client that already holds its share of the slots).
+        let Some(share) = per_client.admit(peer.ip()) else {
+            handler.registry().self_metrics().record(Event::ScrapeConnectionLimit);
+            drop(stream);
+            continue;
+        };
         let Ok(slot) = Arc::clone(&slots).try_acquire_owned() else {
             handler.registry().self_metrics().record(Event::ScrapeConnectionLimit);
             if let Ok(permit) = Arc::clone(&refusals).try_acquire_owned() {
@@ -160,7 +170,7 @@ async fn accept_loop(
         };
         tokio::spawn(async move {
             serve(stream, conn).await;
-            drop(slot);
+            drop((slot, share));
         });
     }
     drop(listener);
@@ -214,11 +224,13 @@ async fn serve_connection(stream: tokio::net::TcpStream, conn: Conn) {
                 return;
             }
         }
-        return serve_http(TokioIo::new(tls), peer, handler, settings, stopped).await;
+        let io = WriteDeadline::new(TokioIo::new(tls), settings.request_timeout);
+        return serve_http(io, peer, handler, settings, stopped).await;
     }
     #[cfg(not(feature = "tls"))]
     let _ = acceptor;
-    serve_http(TokioIo::new(stream), peer, handler, settings, stopped).await;
+    let io = WriteDeadline::new(TokioIo::new(stream), settings.request_timeout);
+    serve_http(io, peer, handler, settings, stopped).await;
 }
 
 async fn serve_http<I>(
