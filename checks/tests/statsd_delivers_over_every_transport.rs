@@ -22,6 +22,9 @@ fn record_through(server: &Statsd, builder: StatsdBuilder) -> serde_json::Value 
     let latency = metrics.histogram("latency_seconds", "Latency.", codomyrmex_metrics::Buckets::default()).unwrap();
     latency.observe(0.25);
     latency.observe(0.5);
+    latency.observe(0.000_25); // a quarter of a millisecond: never `0|ms`
+    let basket = metrics.histogram("basket_euros", "Basket value.", codomyrmex_metrics::Buckets::default()).unwrap();
+    basket.observe(12.5); // not a duration: as recorded, never multiplied or rounded
     metrics.shutdown().unwrap();
     let events = metrics.self_metrics();
     assert_eq!(events.get(Event::StatsdSendFailed) + events.get(Event::StatsdShutdown), 0);
@@ -31,14 +34,14 @@ fn record_through(server: &Statsd, builder: StatsdBuilder) -> serde_json::Value 
 fn check(dump: &serde_json::Value) {
     assert_eq!(Statsd::counter(dump, "t.jobs.queue.mail"), 7.0, "{dump:#}");
     assert_eq!(dump["gauges"]["t.temperature"], -3.5, "{dump:#}");
-    let mut timers: Vec<f64> = dump["timers"]["t.latency_seconds"]
-        .as_array()
-        .expect("timer samples")
-        .iter()
-        .filter_map(|v| v.as_f64())
-        .collect();
-    timers.sort_by(f64::total_cmp);
-    assert_eq!(timers, [250.0, 500.0], "seconds arrive as whole milliseconds");
+    let samples = |key: &str| {
+        let mut v: Vec<f64> =
+            dump["timers"][key].as_array().expect("timer samples").iter().filter_map(|v| v.as_f64()).collect();
+        v.sort_by(f64::total_cmp);
+        v
+    };
+    assert_eq!(samples("t.latency_seconds"), [0.25, 250.0, 500.0], "seconds arrive in milliseconds, at full precision");
+    assert_eq!(samples("t.basket_euros"), [12.5], "a value that is not a duration arrives as recorded");
 }
 
 #[test]

@@ -63,13 +63,17 @@ pub enum EtsyLabels {
     Drop,
 }
 
-/// The StatsD type histogram samples are sent as.
+/// The StatsD type histogram samples are sent as. Every value keeps its precision: timers are
+/// written in fractional milliseconds (`0.25|ms`), which every StatsD server reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum HistogramAs {
-    /// `ms` timers in whole milliseconds (a family in seconds is multiplied by 1000); the one
-    /// distribution type every StatsD server understands.
+    /// Durations (a family in seconds, or named `_seconds`, `_milliseconds`, `_ms`) as `ms`
+    /// timers in milliseconds; other values as recorded: `h` in the DogStatsD and InfluxDB
+    /// dialects, an `ms` line in Etsy, whose daemon has no other distribution type (default).
     #[default]
+    Auto,
+    /// Every histogram as an `ms` timer (a family in seconds is multiplied by 1000).
     Timer,
     /// DogStatsD/Telegraf `h`, the value as recorded.
     Histogram,
@@ -161,7 +165,7 @@ impl StatsdConfig {
                 aggregate: true,
                 flush_interval: Duration::from_secs(1),
                 sample_rate: 1.0,
-                histogram_as: HistogramAs::Timer,
+                histogram_as: HistogramAs::Auto,
                 max_payload: 0,
                 queue_capacity: 16_384,
                 send_queue_capacity: 1_024,
@@ -281,7 +285,8 @@ impl StatsdBuilder {
         Ok(self)
     }
 
-    /// The StatsD type of histogram samples [`ms` timers].
+    /// The StatsD type of histogram samples \[`Auto`: durations as `ms` timers, other values as
+    /// the dialect allows\].
     #[must_use]
     pub fn histogram_as(mut self, h: HistogramAs) -> Self {
         self.config.histogram_as = h;

@@ -118,6 +118,7 @@ pub(crate) fn config_from_url(
     }
     if let Some(v) = get(ENV_STATSD_HISTOGRAM_AS) {
         let h = [
+            ("auto", HistogramAs::Auto),
             ("timer", HistogramAs::Timer),
             ("histogram", HistogramAs::Histogram),
             ("distribution", HistogramAs::Distribution),

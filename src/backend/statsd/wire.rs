@@ -17,8 +17,9 @@ use crate::registry::{Event, SelfMetrics};
 pub(crate) struct WireKey {
     pub(crate) name: Box<str>,
     pub(crate) tags: Box<[(Box<str>, Box<str>)]>,
-    /// Multiplier that turns a sample into a timer's milliseconds (1000 for a family in seconds).
-    pub(crate) timer_scale: f64,
+    /// For a duration, the multiplier that turns a sample into milliseconds (1000 for a family
+    /// in seconds, 1 for one in milliseconds); `None` for any other value (bytes, euros).
+    pub(crate) duration_scale: Option<f64>,
 }
 
 /// Renders wire keys for one backend.
@@ -55,7 +56,13 @@ impl KeyRenderer {
         pairs: impl Iterator<Item = (&'a str, &'a str)>,
         events: &SelfMetrics,
     ) -> WireKey {
-        let seconds = seconds || name.ends_with("_seconds");
+        let duration_scale = if seconds || name.ends_with("_seconds") {
+            Some(1000.0)
+        } else if name.ends_with("_milliseconds") || name.ends_with("_ms") {
+            Some(1.0)
+        } else {
+            None
+        };
         let own = self.tags.iter().map(|(k, v)| (k.as_str(), v.as_str()));
         let all: Vec<(&str, &str)> = own.chain(pairs).collect();
         let mut name = clean(name, events, false).into_owned();
@@ -84,7 +91,7 @@ impl KeyRenderer {
             }
             (Dialect::Etsy, EtsyLabels::Drop) => {}
         }
-        WireKey { name: name.into(), tags: tags.into(), timer_scale: if seconds { 1000.0 } else { 1.0 } }
+        WireKey { name: name.into(), tags: tags.into(), duration_scale }
     }
 }
 
@@ -101,6 +108,7 @@ pub(crate) struct Lines {
 pub(crate) struct LineFormatter {
     client: StatsdClient,
     histogram_as: HistogramAs,
+    dialect: Dialect,
     gauge_reset: bool,
     sample_rate: f64,
 }
@@ -132,6 +140,7 @@ impl LineFormatter {
         Self {
             client: StatsdClient::from_sink(prefix, NopMetricSink),
             histogram_as,
+            dialect,
             gauge_reset: !matches!(dialect, Dialect::DogStatsd),
             sample_rate,
         }
@@ -157,26 +166,62 @@ impl LineFormatter {
         Some(out)
     }
 
-    /// One histogram sample, written with the backend's sampling rate; `None` when StatsD
-    /// cannot carry it (a negative timer, or one past `u64` milliseconds).
+    /// One histogram sample, written with the backend's sampling rate, at full precision;
+    /// `None` when StatsD cannot carry it (a negative or non-finite timer).
+    ///
+    /// `Auto` sends a duration as an `ms` timer in (fractional) milliseconds, and any other
+    /// value as recorded: `h` in DogStatsD and InfluxDB, an `ms` line in Etsy (whose only
+    /// distribution type it is; its daemon counts every other type as a counter).
     pub(crate) fn sample(&self, key: &WireKey, v: f64) -> Option<Lines> {
         let mut out = Lines::default();
+        let timer = |ms: f64, out: &mut Lines| {
+            if !(ms.is_finite() && ms >= 0.0) {
+                return false;
+            }
+            // cadence writes timers in whole milliseconds only; its `h` line has the full value,
+            // and only the type differs.
+            let mut line = Lines::default();
+            finish(self.client.histogram_with_tags(&key.name, ms), key, self.sample_rate, &mut line);
+            *out = Lines { text: as_timer(&line.text), lines: line.lines };
+            true
+        };
+        let as_recorded_h = |out: &mut Lines| {
+            finish(self.client.histogram_with_tags(&key.name, v), key, self.sample_rate, out);
+        };
         match self.histogram_as {
             HistogramAs::Timer => {
-                let ms = (v * key.timer_scale).round();
-                if !(0.0..=u64::MAX as f64).contains(&ms) {
+                if !timer(v * key.duration_scale.unwrap_or(1.0), &mut out) {
                     return None;
                 }
-                finish(self.client.time_with_tags(&key.name, ms as u64), key, self.sample_rate, &mut out);
             }
-            HistogramAs::Histogram => {
-                finish(self.client.histogram_with_tags(&key.name, v), key, self.sample_rate, &mut out)
-            }
+            HistogramAs::Auto => match (key.duration_scale, self.dialect) {
+                (Some(scale), _) => {
+                    if !timer(v * scale, &mut out) {
+                        return None;
+                    }
+                }
+                (None, Dialect::Etsy) => {
+                    if !timer(v, &mut out) {
+                        return None;
+                    }
+                }
+                (None, _) => as_recorded_h(&mut out),
+            },
+            HistogramAs::Histogram => as_recorded_h(&mut out),
             HistogramAs::Distribution => {
                 finish(self.client.distribution_with_tags(&key.name, v), key, self.sample_rate, &mut out)
             }
         }
         Some(out)
+    }
+}
+
+/// `name:value|h…` as `name:value|ms…`: names and tags carry no `:` or `|`, so the first
+/// `|` after the first `:` starts the type.
+fn as_timer(line: &str) -> String {
+    match line.split_once(':').and_then(|(name, rest)| Some((name, rest.split_once("|h")?))) {
+        Some((name, (value, after))) => format!("{name}:{value}|ms{after}"),
+        None => line.to_owned(),
     }
 }
 
@@ -197,7 +242,7 @@ mod tests {
     use super::*;
 
     fn key(name: &str) -> WireKey {
-        WireKey { name: name.into(), tags: Box::new([]), timer_scale: 1000.0 }
+        WireKey { name: name.into(), tags: Box::new([]), duration_scale: Some(1000.0) }
     }
 
     #[test]
@@ -213,12 +258,27 @@ mod tests {
     }
 
     #[test]
-    fn timers_are_whole_milliseconds_and_samples_carry_the_rate() {
+    fn timers_keep_their_precision_and_samples_carry_the_rate() {
         let f = LineFormatter::new("", Dialect::Etsy, HistogramAs::Timer, 0.25);
-        assert_eq!(f.sample(&key("t"), 0.0126).unwrap().text, "t:13|ms|@0.25");
+        assert_eq!(f.sample(&key("t"), 0.0126).unwrap().text, "t:12.6|ms|@0.25");
+        assert_eq!(f.sample(&key("t"), 0.000_25).unwrap().text, "t:0.25|ms|@0.25");
+        assert_eq!(f.sample(&key("t"), 2.0).unwrap().text, "t:2000|ms|@0.25");
         assert!(f.sample(&key("t"), -1.0).is_none());
         let h = LineFormatter::new("", Dialect::DogStatsd, HistogramAs::Distribution, 1.0);
-        let k = WireKey { name: "t".into(), tags: vec![("k".into(), "v".into())].into(), timer_scale: 1.0 };
+        let k = WireKey { name: "t".into(), tags: vec![("k".into(), "v".into())].into(), duration_scale: None };
         assert_eq!(h.sample(&k, 0.5).unwrap().text, "t:0.5|d|#k:v");
+    }
+
+    #[test]
+    fn auto_sends_durations_as_timers_and_other_values_as_recorded() {
+        let euros = WireKey { name: "basket_euros".into(), tags: Box::new([]), duration_scale: None };
+        let dog = LineFormatter::new("", Dialect::DogStatsd, HistogramAs::Auto, 1.0);
+        assert_eq!(dog.sample(&key("t"), 0.000_4).unwrap().text, "t:0.4|ms");
+        assert_eq!(dog.sample(&euros, 12.5).unwrap().text, "basket_euros:12.5|h");
+        let influx = LineFormatter::new("", Dialect::Influx, HistogramAs::Auto, 1.0);
+        assert_eq!(influx.sample(&euros, 12.5).unwrap().text, "basket_euros:12.5|h");
+        let etsy = LineFormatter::new("", Dialect::Etsy, HistogramAs::Auto, 1.0);
+        assert_eq!(etsy.sample(&euros, 12.5).unwrap().text, "basket_euros:12.5|ms", "the value as recorded");
+        assert_eq!(etsy.sample(&key("t"), 0.000_4).unwrap().text, "t:0.4|ms");
     }
 }

@@ -62,6 +62,14 @@ impl Worker {
         };
         let mut next_flush = Instant::now() + c.flush_interval;
         loop {
+            // The flush is due on the worker's own clock: checked before every wait, because
+            // `select!` takes a ready receive over an expired timeout, and a producer that never
+            // lets the queue empty would otherwise hold the flushes back for ever.
+            let now = Instant::now();
+            if now >= next_flush {
+                self.flush(&mut st);
+                next_flush = (next_flush + c.flush_interval).max(now);
+            }
             let wait = next_flush.saturating_duration_since(Instant::now());
             select! {
                 recv(self.points) -> p => match p {
@@ -78,10 +86,7 @@ impl Worker {
                     Err(_) => break,
                 },
                 recv(self.stop) -> _ => break,
-                default(wait) => {
-                    self.flush(&mut st);
-                    next_flush = (next_flush + c.flush_interval).max(Instant::now());
-                }
+                default(wait) => {}
             }
         }
         self.finish(st);
