@@ -26,13 +26,12 @@ pub enum PushError {
     /// The request took longer than the timeout.
     #[error("the Pushgateway did not answer within {0:?}")]
     Timeout(Duration),
-    /// The gateway answered with an error status.
-    #[error("the Pushgateway answered {status}: {message}")]
+    /// The gateway answered with an error status. Its answer is not kept: it can repeat the
+    /// pushed metrics' names and label values, and errors end up in logs.
+    #[error("the Pushgateway answered {status}")]
     Status {
         /// The status.
         status: StatusCode,
-        /// The first line of its answer.
-        message: String,
     },
 }
 
@@ -46,6 +45,9 @@ impl PushError {
         }
     }
 }
+
+/// Most bytes of the gateway's answer read.
+const MAX_ANSWER_BYTES: usize = 4096;
 
 /// A connector made once per exporter.
 pub(crate) struct Client {
@@ -123,13 +125,14 @@ where
     let driver = tokio::spawn(conn);
     let response = sender.send_request(req).await?;
     let status = response.status();
-    let body = response.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+    // Read (and drop) at most a few KiB of the answer, so the connection can end cleanly; a
+    // gateway, or something posing as one, cannot make the client buffer more.
+    let _ = http_body_util::Limited::new(response.into_body(), MAX_ANSWER_BYTES).collect().await;
     driver.abort();
     if status.is_success() {
         Ok(status)
     } else {
-        let text = String::from_utf8_lossy(&body[..body.len().min(300)]);
-        Err(PushError::Status { status, message: text.lines().next().unwrap_or_default().to_owned() })
+        Err(PushError::Status { status })
     }
 }
 

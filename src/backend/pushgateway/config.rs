@@ -248,6 +248,16 @@ impl PushgatewayBuilder {
     /// the `tls` feature.
     pub fn build(self) -> Result<PushgatewayConfig, ConfigError> {
         let c = self.config;
+        if let PushAuth::Basic(v) | PushAuth::Bearer(v) = &c.auth {
+            // Checked here, so a credential that cannot travel in a header is an error now,
+            // never a push that goes out without it. The value is not repeated.
+            if v.bytes().any(|b| !(b == b' ' || b.is_ascii_graphic())) || v.ends_with(' ') {
+                return Err(invalid(
+                    "pushgateway auth",
+                    "the credential has characters a header cannot carry (control characters or non-ASCII)",
+                ));
+            }
+        }
         let loopback = c.host == "localhost" || c.host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
         if !c.https && !matches!(c.auth, PushAuth::None) && !loopback && !self.allow_insecure_auth {
             return Err(invalid(
