@@ -209,7 +209,8 @@ fn secret_files_readable_by_others_are_refused_and_never_echoed() {
     let file = dir.join("token");
     std::fs::write(&file, "super-secret-token-value\n").unwrap();
     std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
-    let err = PrometheusConfig::builder().bearer_token_file(&file).unwrap_err().to_string();
+    // Checked at build, under the policy in force then.
+    let err = PrometheusConfig::builder().bearer_token_file(&file).unwrap().build().unwrap_err().to_string();
     assert!(err.contains("chmod 600") && !err.contains("super-secret"), "{err}");
     assert!(PrometheusConfig::builder().secret_file_policy(SecretFilePolicy::Warn).bearer_token_file(&file).is_ok());
     std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();

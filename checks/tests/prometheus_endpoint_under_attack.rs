@@ -15,6 +15,13 @@ use base64::Engine as _;
 use codomyrmex_metrics::{get_metrics, Backend, Event, Metrics, PrometheusBuilder, PrometheusConfig};
 use support::http::connect_from;
 
+/// The tests of this file take turns: each measures the scraper's answers under one attack,
+/// and on two cores another attack running beside it would be measured too.
+fn my_turn() -> std::sync::MutexGuard<'static, ()> {
+    static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    TURN.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn serve(builder: PrometheusBuilder) -> (Metrics, SocketAddr) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let m = get_metrics(Backend::Prometheus(builder.listener(listener).build().unwrap())).unwrap();
@@ -62,6 +69,7 @@ fn scrape_steadily(to: SocketAddr, auth: &str, how_long: Duration) -> (usize, us
 
 #[test]
 fn an_anonymous_flood_never_reaches_the_authenticated_scraper() {
+    let _turn = my_turn();
     let hash = bcrypt::hash("the-scraper-password", 6).unwrap();
     let (m, addr) = serve(PrometheusConfig::builder().basic_auth("prometheus", &hash).unwrap());
     let auth = basic("prometheus", "the-scraper-password");
@@ -109,6 +117,7 @@ fn an_anonymous_flood_never_reaches_the_authenticated_scraper() {
 
 #[test]
 fn the_host_header_is_checked_against_dns_rebinding() {
+    let _turn = my_turn();
     let (m, addr) = serve(PrometheusConfig::builder());
     let status = |host: &str| {
         let head = format!("GET /metrics HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
@@ -148,6 +157,7 @@ fn slow_connections(from: Ipv4Addr, to: SocketAddr, n: usize) -> Vec<std::net::T
 
 #[test]
 fn a_thousand_slow_connections_from_a_few_addresses_leave_room_for_the_scraper() {
+    let _turn = my_turn();
     let token = "a-long-scraper-token-value";
     let (m, addr) = serve(PrometheusConfig::builder().bearer_token(token).unwrap());
     // 250 from each of four addresses: far past the 64 connections the endpoint serves.
@@ -162,6 +172,7 @@ fn a_thousand_slow_connections_from_a_few_addresses_leave_room_for_the_scraper()
 
 #[test]
 fn clients_that_pipeline_and_never_read_are_cut_off() {
+    let _turn = my_turn();
     let token = "a-long-scraper-token-value";
     let builder = PrometheusConfig::builder().bearer_token(token).unwrap().request_timeout(Duration::from_secs(2));
     let (m, addr) = serve(builder);

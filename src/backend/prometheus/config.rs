@@ -10,7 +10,7 @@ use std::time::Duration;
 use ipnet::IpNet;
 
 use super::host::HostPolicy;
-use crate::backend::secret_file::{read_secret_string, SecretFilePolicy};
+use crate::backend::secret_file::{check_read_secrets, read_secret_deferred, ReadSecret, SecretFilePolicy};
 use crate::error::ConfigError;
 
 /// The default port (the OpenTelemetry Prometheus exporter's).
@@ -156,8 +156,14 @@ pub struct PrometheusBuilder {
     settings: Settings,
     allow_public: bool,
     allowed_hosts: Option<Vec<String>>,
+    /// Secret files read by setters; their permissions are checked at `build`.
+    secrets_read: Vec<ReadSecret>,
     #[cfg(feature = "tls")]
-    tls: Option<TlsSettings>,
+    tls: Option<(PathBuf, PathBuf)>,
+    #[cfg(feature = "tls")]
+    client_ca: Option<PathBuf>,
+    #[cfg(feature = "tls")]
+    client_names: Vec<String>,
 }
 
 impl Default for PrometheusBuilder {
@@ -186,8 +192,13 @@ impl Default for PrometheusBuilder {
             },
             allow_public: false,
             allowed_hosts: None,
+            secrets_read: Vec::new(),
             #[cfg(feature = "tls")]
             tls: None,
+            #[cfg(feature = "tls")]
+            client_ca: None,
+            #[cfg(feature = "tls")]
+            client_names: Vec::new(),
         }
     }
 }
@@ -297,7 +308,8 @@ impl PrometheusBuilder {
     /// or has a malformed line: no `:`, neither a bcrypt hash nor marked plain, or a password
     /// [`Self::basic_auth`] refuses (its number is reported, never its content).
     pub fn basic_auth_file(mut self, path: &Path) -> Result<Self, ConfigError> {
-        let text = read_secret_string(path, "basic_auth_file", self.settings.secret_files)?;
+        let (text, read) = read_secret_deferred(path, "basic_auth_file")?;
+        self.secrets_read.push(read);
         for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty() && !l.starts_with('#')) {
             let at = || format!("line {} of {}", n + 1, path.display());
             let (user, pass) = line
@@ -344,8 +356,9 @@ impl PrometheusBuilder {
     ///
     /// # Errors
     /// As [`Self::bearer_token`], and the file checks of [`Self::basic_auth_file`].
-    pub fn bearer_token_file(self, path: &Path) -> Result<Self, ConfigError> {
-        let token = read_secret_string(path, "bearer_token_file", self.settings.secret_files)?;
+    pub fn bearer_token_file(mut self, path: &Path) -> Result<Self, ConfigError> {
+        let (token, read) = read_secret_deferred(path, "bearer_token_file")?;
+        self.secrets_read.push(read);
         self.bearer_token(token.trim())
     }
 
@@ -423,8 +436,8 @@ impl PrometheusBuilder {
         self
     }
 
-    /// What to do with secret files readable by group or others \[refuse\]. Set it before the
-    /// `*_file` settings it should apply to.
+    /// What to do with secret files readable by group or others \[refuse\]. It applies to every
+    /// file setting, given before or after it: files are checked at `build`.
     #[must_use]
     pub fn secret_file_policy(mut self, policy: SecretFilePolicy) -> Self {
         self.settings.secret_files = policy;
@@ -436,28 +449,25 @@ impl PrometheusBuilder {
     #[cfg(feature = "tls")]
     #[must_use]
     pub fn tls(mut self, cert: impl Into<PathBuf>, key: impl Into<PathBuf>) -> Self {
-        self.tls =
-            Some(TlsSettings { cert: cert.into(), key: key.into(), client_ca: None, allowed_client_names: Vec::new() });
+        self.tls = Some((cert.into(), key.into()));
         self
     }
 
-    /// Requires a client certificate signed by this CA (mTLS); needs [`Self::tls`].
+    /// Requires a client certificate signed by this CA (mTLS); needs [`Self::tls`], given
+    /// before or after (without it, `build` fails).
     #[cfg(feature = "tls")]
     #[must_use]
     pub fn client_ca(mut self, ca: impl Into<PathBuf>) -> Self {
-        if let Some(t) = &mut self.tls {
-            t.client_ca = Some(ca.into());
-        }
+        self.client_ca = Some(ca.into());
         self
     }
 
-    /// With mTLS, only client certificates valid for one of these DNS names are served.
+    /// With mTLS, only client certificates valid for one of these DNS names are served; needs
+    /// [`Self::client_ca`].
     #[cfg(feature = "tls")]
     #[must_use]
     pub fn allowed_client_names<I: IntoIterator<Item = S>, S: Into<String>>(mut self, names: I) -> Self {
-        if let Some(t) = &mut self.tls {
-            t.allowed_client_names = names.into_iter().map(Into::into).collect();
-        }
+        self.client_names = names.into_iter().map(Into::into).collect();
         self
     }
 
@@ -492,20 +502,35 @@ impl PrometheusBuilder {
         self
     }
 
-    /// Validates and builds.
+    /// Validates and builds. Setters may come in any order: everything that depends on another
+    /// setting is checked here.
     ///
     /// # Errors
     /// A non-loopback address without auth or TLS (unless allowed), TLS files that are missing,
-    /// unreadable, not PEM or readable by others, or a client CA without TLS.
+    /// unreadable, not PEM or readable by others, secret files readable by others (under the
+    /// `secret_file_policy` in force here), a client CA without TLS, or client names without a
+    /// client CA.
     pub fn build(self) -> Result<PrometheusConfig, ConfigError> {
         #[allow(unused_mut)]
         let mut settings = self.settings;
+        check_read_secrets(&self.secrets_read, settings.secret_files)?;
         #[cfg(feature = "tls")]
         {
-            if let Some(t) = &self.tls {
+            if self.tls.is_none() && self.client_ca.is_some() {
+                return Err(invalid("client_ca", "mTLS needs tls(cert, key) as well"));
+            }
+            if self.client_ca.is_none() && !self.client_names.is_empty() {
+                return Err(invalid("allowed_client_names", "client names are checked only with client_ca (mTLS)"));
+            }
+            settings.tls = self.tls.map(|(cert, key)| TlsSettings {
+                cert,
+                key,
+                client_ca: self.client_ca,
+                allowed_client_names: self.client_names,
+            });
+            if let Some(t) = &settings.tls {
                 super::tls::check_files(t, settings.secret_files)?;
             }
-            settings.tls = self.tls;
         }
         let addr = match &self.listen {
             Listen::Addr(a) => *a,

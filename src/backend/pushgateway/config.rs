@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::backend::retry::{backoff_bounds, MAX_DURATION};
-use crate::backend::secret_file::{read_secret_string, SecretFilePolicy};
+use crate::backend::secret_file::{check_read_secrets, read_secret_deferred, ReadSecret, SecretFilePolicy};
 use crate::error::ConfigError;
 use crate::policy::validate;
 
@@ -70,6 +70,8 @@ pub struct PushgatewayConfig {
 pub struct PushgatewayBuilder {
     config: PushgatewayConfig,
     secret_files: SecretFilePolicy,
+    /// Secret files read by setters; their permissions are checked at `build`.
+    secrets_read: Vec<ReadSecret>,
     allow_insecure_auth: bool,
 }
 
@@ -126,6 +128,7 @@ impl PushgatewayConfig {
                 max_backoff: Duration::from_secs(30),
             },
             secret_files: SecretFilePolicy::Refuse,
+            secrets_read: Vec::new(),
             allow_insecure_auth: false,
         })
     }
@@ -199,8 +202,9 @@ impl PushgatewayBuilder {
     ///
     /// # Errors
     /// The file is unreadable or readable by group or others.
-    pub fn basic_auth_password_file(self, user: &str, path: &Path) -> Result<Self, ConfigError> {
-        let password = read_secret_string(path, "basic_auth_password_file", self.secret_files)?;
+    pub fn basic_auth_password_file(mut self, user: &str, path: &Path) -> Result<Self, ConfigError> {
+        let (password, read) = read_secret_deferred(path, "basic_auth_password_file")?;
+        self.secrets_read.push(read);
         Ok(self.basic_auth(user, &password))
     }
 
@@ -215,8 +219,9 @@ impl PushgatewayBuilder {
     ///
     /// # Errors
     /// The file is unreadable or readable by group or others.
-    pub fn bearer_token_file(self, path: &Path) -> Result<Self, ConfigError> {
-        let token = read_secret_string(path, "bearer_token_file", self.secret_files)?;
+    pub fn bearer_token_file(mut self, path: &Path) -> Result<Self, ConfigError> {
+        let (token, read) = read_secret_deferred(path, "bearer_token_file")?;
+        self.secrets_read.push(read);
         Ok(self.bearer_token(token.trim()))
     }
 
@@ -227,7 +232,8 @@ impl PushgatewayBuilder {
         self
     }
 
-    /// What to do with secret files readable by group or others \[refuse\].
+    /// What to do with secret files readable by group or others \[refuse\]; it applies to the
+    /// file settings given before or after it (files are checked at `build`).
     #[must_use]
     pub fn secret_file_policy(mut self, policy: SecretFilePolicy) -> Self {
         self.secret_files = policy;
@@ -247,6 +253,7 @@ impl PushgatewayBuilder {
     /// Credentials over plain HTTP to a non-loopback host (unless allowed), or `https` without
     /// the `tls` feature.
     pub fn build(self) -> Result<PushgatewayConfig, ConfigError> {
+        check_read_secrets(&self.secrets_read, self.secret_files)?;
         let c = self.config;
         if let PushAuth::Basic(v) | PushAuth::Bearer(v) = &c.auth {
             // Checked here, so a credential that cannot travel in a header is an error now,
