@@ -1,7 +1,7 @@
 //! A builder's setters work in any order: what depends on another setting is settled in
 //! `build()`. Two orders once silently did nothing: `client_ca` before `tls`, and
 //! `secret_file_policy` after the file setting it was meant for.
-#![cfg(unix)]
+#![cfg(all(unix, any(feature = "prometheus", feature = "pushgateway")))]
 
 mod support;
 
