@@ -199,8 +199,11 @@ impl Metrics {
                 self.start(Backend::Custom(Exporter::Push(Box::new(exporter))))
             }
             Backend::Custom(Exporter::Pull(mut e)) => {
-                e.start(self.inner.registry.clone())
-                    .map_err(|source| ConfigError::Exporter { name: e.name().to_owned(), source: Box::new(source) })?;
+                e.start(self.inner.registry.clone()).map_err(|err| match err {
+                    // Already "exporter X failed to start": said once, not wrapped again.
+                    ExporterError::Start { exporter, source } => ConfigError::Exporter { name: exporter, source },
+                    other => ConfigError::Exporter { name: e.name().to_owned(), source: Box::new(other) },
+                })?;
                 self.inner.running.lock().push(Running::Pull(e));
                 Ok(())
             }

@@ -66,8 +66,14 @@ impl PullExporter for PrometheusExporter {
             exporter: "prometheus".into(),
             source: "the exporter was started already".into(),
         })?;
-        let server = server::Server::start(config, registry)
-            .map_err(|e| ExporterError::Start { exporter: "prometheus".into(), source: Box::new(e) })?;
+        let server = server::Server::start(config, registry).map_err(|e| ExporterError::Start {
+            exporter: "prometheus".into(),
+            source: match e {
+                // The server's own start error already names the exporter: keep only its cause.
+                crate::ConfigError::Exporter { source, .. } => source,
+                other => Box::new(other),
+            },
+        })?;
         self.server = Some(server);
         Ok(())
     }

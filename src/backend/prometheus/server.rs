@@ -44,7 +44,8 @@ impl Server {
     pub(crate) fn start(config: PrometheusConfig, registry: Registry) -> Result<Self, ConfigError> {
         let settings = config.settings;
         let listener = match config.listen {
-            Listen::Addr(addr) => std::net::TcpListener::bind(addr).map_err(start_error)?,
+            Listen::Addr(addr) => std::net::TcpListener::bind(addr)
+                .map_err(|e| start_error(std::io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}"))))?,
             Listen::Listener(l) => l,
         };
         listener.set_nonblocking(true).map_err(start_error)?;
