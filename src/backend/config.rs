@@ -153,7 +153,10 @@ impl Backend {
     pub fn from_env_with(lookup: impl Fn(&str) -> Option<String>) -> Result<Option<Self>, ConfigError> {
         match lookup(ENV_BACKEND) {
             Some(v) if !v.trim().is_empty() => {
-                Self::from_url(&v).map(Some).map_err(|e| ConfigError::Env { var: ENV_BACKEND, reason: e.to_string() })
+                // The backend's own variables come through the same `lookup`.
+                Self::from_url_with(&v, &lookup)
+                    .map(Some)
+                    .map_err(|e| ConfigError::Env { var: ENV_BACKEND, reason: e.to_string() })
             }
             _ => Ok(None),
         }

@@ -75,18 +75,50 @@ impl MetricsBuilder {
     }
 
     /// Everything from the environment: [`ENV_BACKEND`] (default `memory://`), [`ENV_PREFIX`],
-    /// [`ENV_GLOBAL_LABELS`], [`ENV_MAX_SERIES_PER_METRIC`], [`ENV_MAX_SERIES_TOTAL`].
+    /// [`ENV_GLOBAL_LABELS`], [`ENV_MAX_SERIES_PER_METRIC`], [`ENV_MAX_SERIES_TOTAL`], and the
+    /// backends' own variables.
     ///
     /// # Errors
-    /// [`ConfigError::Env`] naming the variable that is wrong.
+    /// [`ConfigError::Env`] naming the variable that is wrong; [`ConfigError::Invalid`] for a
+    /// `CODOMYRMEX_METRICS_*` variable the crate does not read (a typo), naming the closest one
+    /// and listing them all ([`crate::KNOWN_ENV_VARS`]).
     pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_env_with(|k| std::env::var(k).ok())
+        Self::from_env_vars(
+            std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))),
+        )
     }
 
-    /// Like [`Self::from_env`], reading variables through `lookup`.
+    /// Like [`Self::from_env`], from these `(name, value)` pairs instead of the process'
+    /// environment (for tests, or a configuration read elsewhere).
     ///
     /// # Errors
     /// As [`Self::from_env`].
+    pub fn from_env_vars<I, K, V>(vars: I) -> Result<Self, ConfigError>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: Into<String>,
+        V: Into<String>,
+    {
+        let vars: std::collections::HashMap<String, String> =
+            vars.into_iter().map(|(k, v)| (k.into(), v.into())).collect();
+        if let Some((name, hint)) = super::env_vars::unknown(vars.keys().map(String::as_str)) {
+            let hint = hint.map(|h| format!(" (did you mean {h}?)")).unwrap_or_default();
+            return Err(ConfigError::Invalid {
+                setting: "environment",
+                reason: format!(
+                    "{name} is not a variable this crate reads{hint}; accepted: {}",
+                    super::env_vars::KNOWN_ENV_VARS.join(", ")
+                ),
+            });
+        }
+        Self::from_env_with(|k| vars.get(k).cloned())
+    }
+
+    /// Like [`Self::from_env`], reading variables through `lookup` (which cannot be listed, so
+    /// misspelled names go unnoticed here; see [`Self::from_env_vars`]).
+    ///
+    /// # Errors
+    /// As [`Self::from_env`], but for unknown names.
     pub fn from_env_with(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let backend = Backend::from_env_with(&lookup)?.unwrap_or(Backend::InMemory);
         let mut policy = Policy::default();

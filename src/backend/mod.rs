@@ -1,6 +1,7 @@
 //! Backends and the `get_metrics` factory.
 
 pub(crate) mod config;
+mod env_vars;
 mod handle;
 #[cfg(feature = "prometheus")]
 #[cfg_attr(docsrs, doc(cfg(feature = "prometheus")))]
@@ -24,6 +25,7 @@ pub use config::{
     Backend, ACCEPTED_SCHEMES, ENV_BACKEND, ENV_GLOBAL_LABELS, ENV_MAX_SERIES_PER_METRIC, ENV_MAX_SERIES_TOTAL,
     ENV_PREFIX,
 };
+pub use env_vars::KNOWN_ENV_VARS;
 pub use handle::{get_metrics, Metrics, MetricsBuilder};
 
 #[cfg(feature = "prometheus")]

@@ -50,7 +50,11 @@ pub(crate) fn config_from_url(
             var: ENV_PUSH_INTERVAL_SECONDS,
             reason: "expected a number of seconds greater than 0".into(),
         })?;
-        b = b.interval(Duration::from_secs_f64(secs));
+        let interval = Duration::try_from_secs_f64(secs).map_err(|_| ConfigError::Env {
+            var: ENV_PUSH_INTERVAL_SECONDS,
+            reason: "expected a number of seconds a duration can hold".into(),
+        })?;
+        b = b.interval(interval);
     }
     if let Some(user) = get(ENV_PUSH_USER) {
         let file = get(ENV_PUSH_PASSWORD_FILE)

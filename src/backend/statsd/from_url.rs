@@ -23,7 +23,7 @@ pub const ENV_STATSD_AGGREGATE: &str = "CODOMYRMEX_METRICS_STATSD_AGGREGATE";
 pub const ENV_STATSD_FLUSH_INTERVAL_MS: &str = "CODOMYRMEX_METRICS_STATSD_FLUSH_INTERVAL_MS";
 /// Share of histogram samples sent, in (0, 1] \[1\].
 pub const ENV_STATSD_SAMPLE_RATE: &str = "CODOMYRMEX_METRICS_STATSD_SAMPLE_RATE";
-/// `timer` (default), `histogram` or `distribution`.
+/// `auto` (default), `timer`, `histogram` or `distribution`.
 pub const ENV_STATSD_HISTOGRAM_AS: &str = "CODOMYRMEX_METRICS_STATSD_HISTOGRAM_AS";
 /// Largest payload in bytes [1432 UDP, 8192 otherwise].
 pub const ENV_STATSD_MAX_PAYLOAD: &str = "CODOMYRMEX_METRICS_STATSD_MAX_PAYLOAD";
