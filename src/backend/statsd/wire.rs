@@ -180,9 +180,8 @@ impl LineFormatter {
             }
             // cadence writes timers in whole milliseconds only; its `h` line has the full value,
             // and only the type differs.
-            let mut line = Lines::default();
-            finish(self.client.histogram_with_tags(&key.name, ms), key, self.sample_rate, &mut line);
-            *out = Lines { text: as_timer(&line.text), lines: line.lines };
+            finish(self.client.histogram_with_tags(&key.name, ms), key, self.sample_rate, out);
+            into_timer(&mut out.text);
             true
         };
         let as_recorded_h = |out: &mut Lines| {
@@ -216,12 +215,11 @@ impl LineFormatter {
     }
 }
 
-/// `name:value|h…` as `name:value|ms…`: names and tags carry no `:` or `|`, so the first
-/// `|` after the first `:` starts the type.
-fn as_timer(line: &str) -> String {
-    match line.split_once(':').and_then(|(name, rest)| Some((name, rest.split_once("|h")?))) {
-        Some((name, (value, after))) => format!("{name}:{value}|ms{after}"),
-        None => line.to_owned(),
+/// Turns `name:value|h…` into `name:value|ms…` in place: names and tags carry no `:` or `|`,
+/// so the first `|` after the first `:` starts the type.
+fn into_timer(line: &mut String) {
+    if let Some(at) = line.find(':').and_then(|colon| Some(colon + line[colon..].find("|h")?)) {
+        line.replace_range(at..at + 2, "|ms");
     }
 }
 
