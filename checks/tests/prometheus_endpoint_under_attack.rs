@@ -33,14 +33,20 @@ fn serve(builder: PrometheusBuilder) -> (Metrics, SocketAddr) {
 /// One request from `from` (a loopback address of the caller's choosing); the status, or 0
 /// when the connection failed or nothing came back within `patience`.
 fn request_from(from: Ipv4Addr, to: SocketAddr, head: &str, patience: Duration) -> u16 {
-    let Ok(mut s) = connect_from(from, to) else { return 0 };
+    answer_from(from, to, head, patience).0
+}
+
+/// Like [`request_from`], with the body too (a refusal says which limit refused).
+fn answer_from(from: Ipv4Addr, to: SocketAddr, head: &str, patience: Duration) -> (u16, String) {
+    let Ok(mut s) = connect_from(from, to) else { return (0, "connect failed".into()) };
     s.set_read_timeout(Some(patience)).unwrap();
     if s.write_all(head.as_bytes()).is_err() {
-        return 0;
+        return (0, "write failed".into());
     }
     let mut raw = Vec::new();
     let _ = s.read_to_end(&mut raw);
-    support::http::parse(&raw).status
+    let reply = support::http::parse(&raw);
+    (reply.status, String::from_utf8_lossy(&reply.body).trim().chars().take(80).collect())
 }
 
 fn basic(user: &str, pass: &str) -> String {
@@ -55,12 +61,13 @@ fn scrape_steadily(to: SocketAddr, auth: &str, how_long: Duration) -> (usize, us
         let started = Instant::now();
         let head =
             format!("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: {auth}\r\nConnection: close\r\n\r\n");
-        let status = request_from(Ipv4Addr::LOCALHOST, to, &head, Duration::from_secs(2));
+        let (status, body) = answer_from(Ipv4Addr::LOCALHOST, to, &head, Duration::from_secs(2));
         if status == 200 && started.elapsed() <= Duration::from_secs(2) {
             ok += 1;
         } else {
             bad += 1;
-            eprintln!("scrape answered {status} after {:?}", started.elapsed());
+            let body = if status == 200 { "" } else { &body };
+            eprintln!("scrape answered {status} after {:?}: {body}", started.elapsed());
         }
         std::thread::sleep(Duration::from_millis(500).saturating_sub(started.elapsed()));
     }

@@ -1,6 +1,6 @@
 //! Who may ask, and how often: the IP/CIDR allowlist (403), rate limits per client (before
 //! authentication) and in total (after it), 429 with `Retry-After`, and requests in flight
-//! (503). Every bound has a default.
+//! (503), of which one client address holds at most a quarter. Every bound has a default.
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
@@ -13,6 +13,7 @@ use governor::{Quota, RateLimiter};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::config::{RateLimit, Settings};
+use super::per_client::{Held, PerClient};
 
 /// Client addresses tracked by the per-client limiter before stale ones are dropped.
 const MAX_TRACKED_CLIENTS: usize = 10_000;
@@ -26,6 +27,13 @@ pub(crate) struct Access {
     clients: RateLimiter<IpAddr, DefaultKeyedStateStore<IpAddr>, DefaultClock>,
     global: RateLimiter<NotKeyed, InMemoryState, DefaultClock>,
     in_flight: Arc<Semaphore>,
+    in_flight_by_client: PerClient,
+}
+
+/// One request's slot (and its client's place in its share); given back when dropped.
+pub(crate) struct Slot {
+    _permit: OwnedSemaphorePermit,
+    _share: Option<Held>,
 }
 
 fn quota(r: RateLimit) -> Quota {
@@ -40,6 +48,7 @@ impl Access {
             clients: RateLimiter::keyed(quota(settings.client_rate)),
             global: RateLimiter::direct(quota(settings.global_rate)),
             in_flight: Arc::new(Semaphore::new(settings.max_in_flight)),
+            in_flight_by_client: PerClient::new(settings.max_in_flight / 4),
             settings,
         }
     }
@@ -80,9 +89,16 @@ impl Access {
         Ok(())
     }
 
-    /// A slot for one request, or `None` when the in-flight limit is reached.
-    pub(crate) fn begin(&self) -> Option<OwnedSemaphorePermit> {
-        Arc::clone(&self.in_flight).try_acquire_owned().ok()
+    /// A slot for one request, or `None` when the in-flight limit is reached or `peer` holds
+    /// its share of it already (a quarter, at least one): a client whose requests pile up
+    /// (pipelined on many connections behind a slow render) cannot take every slot.
+    pub(crate) fn begin(&self, peer: Option<IpAddr>) -> Option<Slot> {
+        let share = match peer {
+            Some(ip) => Some(self.in_flight_by_client.admit(ip)?),
+            None => None,
+        };
+        let permit = Arc::clone(&self.in_flight).try_acquire_owned().ok()?;
+        Some(Slot { _permit: permit, _share: share })
     }
 }
 

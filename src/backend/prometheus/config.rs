@@ -407,7 +407,8 @@ impl PrometheusBuilder {
         self
     }
 
-    /// Requests being served at once; past it, 503 [8; at most 2^20].
+    /// Requests being served at once; past it, 503 [8; at most 2^20]. One client address (an
+    /// IPv6 client by its /64) holds at most a quarter of them (at least one).
     #[must_use]
     pub fn max_in_flight(mut self, n: usize) -> Self {
         self.settings.max_in_flight = n.clamp(1, MAX_LIMIT);

@@ -102,8 +102,8 @@ impl ScrapeHandler {
     /// allowlist (403), the Host header (403, against DNS rebinding), the client's own request
     /// budget (429), path and method (404, 405), authentication (401; bcrypt runs at most two
     /// at a time), then the global budget (429), which only authenticated requests spend, and
-    /// the in-flight limit (503). So anonymous clients can exhaust neither the budget nor the
-    /// slots of the scraper that authenticates.
+    /// the in-flight limit (503; one client address holds at most a quarter of it). So neither
+    /// anonymous clients nor one that piles up requests can take what the scraper needs.
     pub async fn handle<B>(&self, req: Request<B>, peer: Option<IpAddr>) -> Response<Body> {
         let arrived = Instant::now();
         let s = &self.inner.settings;
@@ -143,7 +143,7 @@ impl ScrapeHandler {
         if let Err(refusal) = access.global_budget() {
             return self.refused(refusal);
         }
-        let Some(_slot) = self.inner.access.begin() else {
+        let Some(_slot) = self.inner.access.begin(peer) else {
             self.count(Event::ScrapeOverloaded);
             let mut r = respond(StatusCode::SERVICE_UNAVAILABLE, "too many scrapes in flight\n");
             r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(1u32));
@@ -284,6 +284,48 @@ mod tests {
         fail.store(false, Ordering::SeqCst);
         let served = rt.block_on(handler.handle(get(), None));
         assert_eq!(served.status(), StatusCode::OK, "nothing of the failed render was cached");
+    }
+
+    #[test]
+    fn one_client_cannot_hold_every_request_slot() {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let registry = Registry::default();
+        let settings = Arc::clone(&super::super::PrometheusConfig::builder().build().unwrap().settings);
+        let gate = Arc::new(AtomicBool::new(false));
+        let render: super::super::render_cache::RenderFn = {
+            let (gate, registry) = (Arc::clone(&gate), registry.clone());
+            Arc::new(move |format, out: &mut String| {
+                while !gate.load(Ordering::SeqCst) {
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+                registry.render_into(format, out);
+            })
+        };
+        let cache = RenderCache::with_render(registry.clone(), render);
+        let handler = ScrapeHandler::with_cache(registry.clone(), settings, HostPolicy::Any, cache);
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        let get = || Request::get("/metrics").body(()).unwrap();
+        let (abuser, scraper): (IpAddr, IpAddr) = ("127.0.0.40".parse().unwrap(), "127.0.0.1".parse().unwrap());
+        // Eight requests from one address while the render is held: as many as the default
+        // in-flight limit.
+        let held: Vec<_> = (0..8)
+            .map(|_| {
+                let h = handler.clone();
+                rt.spawn(async move { h.handle(get(), Some(abuser)).await.status() })
+            })
+            .collect();
+        while registry.self_metrics().get(Event::ScrapeRendered) == 0 {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let h = handler.clone();
+        let scrape = rt.spawn(async move { h.handle(get(), Some(scraper)).await.status() });
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        gate.store(true, Ordering::SeqCst);
+        assert_eq!(rt.block_on(scrape).unwrap(), StatusCode::OK, "another client still gets a slot");
+        let statuses: Vec<_> = held.into_iter().map(|h| rt.block_on(h).unwrap()).collect();
+        let refused = statuses.iter().filter(|s| **s == StatusCode::SERVICE_UNAVAILABLE).count();
+        assert_eq!(refused, 6, "the abuser held a quarter of the slots (2 of 8), the rest were refused");
     }
 
     #[test]
