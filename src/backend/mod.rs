@@ -3,6 +3,8 @@
 pub(crate) mod config;
 mod env_vars;
 mod handle;
+#[cfg(any(feature = "pushgateway", feature = "statsd"))]
+pub(crate) mod outbound;
 #[cfg(feature = "prometheus")]
 #[cfg_attr(docsrs, doc(cfg(feature = "prometheus")))]
 pub mod prometheus;
@@ -27,6 +29,9 @@ pub use config::{
 };
 pub use env_vars::KNOWN_ENV_VARS;
 pub use handle::{get_metrics, Metrics, MetricsBuilder};
+#[cfg(any(feature = "pushgateway", feature = "statsd"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "pushgateway", feature = "statsd"))))]
+pub use outbound::{CircuitBreaker, ENV_ALLOWED_BACKEND_HOSTS};
 
 #[cfg(feature = "prometheus")]
 #[cfg_attr(docsrs, doc(cfg(feature = "prometheus")))]

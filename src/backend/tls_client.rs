@@ -40,13 +40,15 @@ pub(crate) fn load_cert_chain(setting: &'static str, path: &Path) -> Result<Vec<
     Ok(chain)
 }
 
-/// Builds a client configuration; `setting` names it in errors.
-#[cfg_attr(not(any(feature = "pushgateway", feature = "statsd")), allow(dead_code))]
+/// Builds a client configuration; `setting` names it in errors. With `pins`, the server's
+/// public key must match one of them besides passing normal verification.
+#[cfg(any(feature = "pushgateway", feature = "statsd"))]
 pub(crate) fn client_config(
     setting: &'static str,
     ca_file: Option<&Path>,
     client_cert: Option<&(PathBuf, PathBuf)>,
     secrets: SecretFilePolicy,
+    pins: &crate::backend::outbound::pin::Pins,
 ) -> Result<Arc<rustls::ClientConfig>, ConfigError> {
     let bad = |reason: String| ConfigError::Invalid { setting, reason };
     let roots = match ca_file {
@@ -63,10 +65,18 @@ pub(crate) fn client_config(
         return Err(bad("no trusted root certificates (give ca_file)".into()));
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let builder = rustls::ClientConfig::builder_with_provider(provider)
+    let versions = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
-        .map_err(|e| bad(e.to_string()))?
-        .with_root_certificates(roots);
+        .map_err(|e| bad(e.to_string()))?;
+    let builder = if pins.is_empty() {
+        versions.with_root_certificates(roots)
+    } else {
+        use crate::backend::outbound::pin::PinnedVerifier;
+        let verifier = rustls::client::WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
+            .build()
+            .map_err(|e| bad(e.to_string()))?;
+        versions.dangerous().with_custom_certificate_verifier(Arc::new(PinnedVerifier::new(verifier, pins.clone())))
+    };
     let config = match client_cert {
         None => builder.with_no_client_auth(),
         Some((cert, key)) => {

@@ -104,6 +104,25 @@ impl<'a> BackendUrl<'a> {
             .collect()
     }
 
+    /// The user and password of the URL's userinfo, percent-decoded (a proxy URL's).
+    #[cfg_attr(not(feature = "pushgateway"), allow(dead_code))]
+    pub(crate) fn credentials(&self) -> Option<(String, String)> {
+        let info = self.uri.authority()?.userinfo()?;
+        let decode = |s: &fluent_uri::pct_enc::EStr<fluent_uri::pct_enc::encoder::Userinfo>| {
+            s.decode().to_string().map(|c| c.into_owned()).unwrap_or_default()
+        };
+        Some(match info.split_once(':') {
+            Some((user, password)) => (decode(user), decode(password)),
+            None => (decode(info), String::new()),
+        })
+    }
+
+    /// Whether the URL has a path other than `/`, a query or a fragment.
+    #[cfg_attr(not(feature = "pushgateway"), allow(dead_code))]
+    pub(crate) fn has_path_or_query(&self) -> bool {
+        !matches!(self.path(), "" | "/") || self.uri.query().is_some() || self.uri.fragment().is_some()
+    }
+
     /// Whether the URL carries a user, a password, a query or a fragment.
     pub(crate) fn has_userinfo_or_query(&self) -> bool {
         self.uri.authority().is_some_and(|a| a.has_userinfo())

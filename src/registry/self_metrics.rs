@@ -87,6 +87,10 @@ events! {
     PushRetried => ("pushes", "retried"),
     PushFailed => ("pushes", "failed"),
     PushDeleted => ("pushes", "deleted"),
+    PushPinMismatch => ("pushes", "pin_mismatch"),
+    PushSkippedCircuitOpen => ("pushes", "skipped_circuit_open"),
+    PushCircuitOpened => ("pushes", "circuit_opened"),
+    PushCircuitClosed => ("pushes", "circuit_closed"),
     StatsdPointsSent => ("statsd_points", "sent"),
     StatsdQueueFull => ("statsd_points", "queue_full"),
     StatsdSendQueueFull => ("statsd_points", "send_queue_full"),
@@ -94,13 +98,17 @@ events! {
     StatsdOversize => ("statsd_points", "oversize"),
     StatsdNotRepresentable => ("statsd_points", "not_representable"),
     StatsdShutdown => ("statsd_points", "shutdown"),
+    StatsdCircuitOpen => ("statsd_points", "circuit_open"),
     StatsdLinesSent => ("statsd_lines", "sent"),
     StatsdPayloadsSent => ("statsd_payloads", "sent"),
     StatsdBytesSent => ("statsd_bytes", "sent"),
     StatsdConnectError => ("statsd_send_errors", "connect"),
     StatsdTlsError => ("statsd_send_errors", "tls_handshake"),
     StatsdWriteError => ("statsd_send_errors", "write"),
+    StatsdPinMismatch => ("statsd_send_errors", "pin_mismatch"),
     StatsdReconnect => ("statsd_reconnects", "reconnected"),
+    StatsdCircuitOpened => ("statsd_circuit", "opened"),
+    StatsdCircuitClosed => ("statsd_circuit", "closed"),
     CollectorPanicked => ("collector_errors", "panicked"),
     ProcessReadFailed => ("collector_errors", "process_read"),
 }
@@ -116,14 +124,18 @@ pub fn family_help(family: &str) -> &'static str {
         "values_rejected" => "Recorded values refused (negative or non-finite), by reason.",
         "registrations_refused" => "Metric registrations through the facade refused or rewritten, by reason.",
         "scrape_renders" => "Scrapes that rendered the registry, and scrapes that shared a render already under way.",
-        "pushes" => "Pushgateway pushes: sent, retried after an error, failed after every retry, groups deleted.",
+        "pushes" => {
+            "Pushgateway pushes: sent, retried, failed after every retry, groups deleted, refused for a pin mismatch, \
+             skipped while the circuit breaker is open; and the breaker's openings and closings."
+        }
         "statsd_points" => "StatsD points (one recorded value or aggregate each): sent, or why dropped.",
         "statsd_lines" => {
             "StatsD lines written to the transport (a negative gauge is two lines in the Etsy and InfluxDB dialects)."
         }
         "statsd_payloads" => "StatsD payloads (datagrams or stream writes) sent.",
         "statsd_bytes" => "StatsD payload bytes sent.",
-        "statsd_send_errors" => "StatsD transport errors: failed connects, TLS handshakes and writes.",
+        "statsd_send_errors" => "StatsD transport errors: failed connects, TLS handshakes, pin mismatches and writes.",
+        "statsd_circuit" => "StatsD circuit breaker state changes: opened after repeated failures, closed by a probe.",
         "statsd_reconnects" => "StatsD stream connections re-established after one was lost.",
         "collector_errors" => "Collectors that failed before a read: panicked, or could not read /proc.",
         "scrapes" => "Scrape requests and connections of the Prometheus endpoint: served, or why refused.",

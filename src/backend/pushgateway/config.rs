@@ -3,6 +3,9 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use super::proxy::ProxySettings;
+use crate::backend::outbound::hosts::AllowedHosts;
+use crate::backend::outbound::CircuitBreaker;
 use crate::backend::retry::{backoff_bounds, MAX_DURATION};
 use crate::backend::secret_file::{check_read_secrets, read_secret_deferred, ReadSecret, SecretFilePolicy};
 use crate::error::ConfigError;
@@ -48,6 +51,12 @@ pub struct PushgatewayConfig {
     pub(crate) delete_on_shutdown: bool,
     pub(crate) auth: PushAuth,
     pub(crate) ca_file: Option<PathBuf>,
+    pub(crate) client_cert: Option<(PathBuf, PathBuf)>,
+    #[cfg(feature = "tls")]
+    pub(crate) pins: crate::backend::outbound::pin::Pins,
+    pub(crate) secret_files: SecretFilePolicy,
+    pub(crate) proxy: ProxySettings,
+    pub(crate) breaker: CircuitBreaker,
     pub(crate) timeout: Duration,
     pub(crate) shutdown_budget: Duration,
     pub(crate) initial_backoff: Duration,
@@ -56,7 +65,9 @@ pub struct PushgatewayConfig {
 
 /// Builds a [`PushgatewayConfig`]. Defaults: push every 10 s with PUT, 10 s timeout, retries
 /// with exponential backoff from 200 ms up to 30 s with jitter, a last push at shutdown (given
-/// 5 s), no DELETE, TLS verified against the system's roots.
+/// 5 s), no DELETE, TLS verified against the system's roots, the proxy of `http_proxy` /
+/// `https_proxy` / `no_proxy` if set, a circuit breaker that opens after 5 failures in a row
+/// for 30 s, any host.
 ///
 /// ```
 /// use codomyrmex_metrics::PushgatewayConfig;
@@ -73,6 +84,9 @@ pub struct PushgatewayBuilder {
     /// Secret files read by setters; their permissions are checked at `build`.
     secrets_read: Vec<ReadSecret>,
     allow_insecure_auth: bool,
+    allowed_hosts: Vec<String>,
+    #[cfg(feature = "tls")]
+    pins: Vec<String>,
 }
 
 fn invalid(setting: &'static str, reason: impl Into<String>) -> ConfigError {
@@ -122,6 +136,12 @@ impl PushgatewayConfig {
                 delete_on_shutdown: false,
                 auth: PushAuth::None,
                 ca_file: None,
+                client_cert: None,
+                #[cfg(feature = "tls")]
+                pins: crate::backend::outbound::pin::Pins::default(),
+                secret_files: SecretFilePolicy::Refuse,
+                proxy: ProxySettings::from_env(&|k| std::env::var(k).ok()),
+                breaker: CircuitBreaker::default(),
                 timeout: Duration::from_secs(10),
                 shutdown_budget: Duration::from_secs(5),
                 initial_backoff: Duration::from_millis(200),
@@ -130,6 +150,9 @@ impl PushgatewayConfig {
             secret_files: SecretFilePolicy::Refuse,
             secrets_read: Vec::new(),
             allow_insecure_auth: false,
+            allowed_hosts: Vec::new(),
+            #[cfg(feature = "tls")]
+            pins: Vec::new(),
         })
     }
 }
@@ -232,6 +255,96 @@ impl PushgatewayBuilder {
         self
     }
 
+    /// Present this client certificate (PEM chain) and key (PEM, mode 600) to a gateway that
+    /// requires mutual TLS \[none\]. Both files are read and checked at `build`.
+    #[must_use]
+    pub fn client_cert(mut self, cert: impl Into<PathBuf>, key: impl Into<PathBuf>) -> Self {
+        self.config.client_cert = Some((cert.into(), key.into()));
+        self
+    }
+
+    /// Accept the gateway only if its certificate's public key has one of these SHA-256
+    /// SubjectPublicKeyInfo digests (base64, as `openssl … | openssl dgst -sha256 -binary |
+    /// base64` prints them; see docs/security.md), on top of normal verification, never
+    /// instead of it \[no pins\]. Give two during a key rotation. A mismatch fails the push,
+    /// counted as `pushes_total{reason="pin_mismatch"}`. Feature `tls`.
+    #[cfg(feature = "tls")]
+    #[must_use]
+    pub fn pin_sha256<S: AsRef<str>>(mut self, pins: impl IntoIterator<Item = S>) -> Self {
+        self.pins = pins.into_iter().map(|p| p.as_ref().to_owned()).collect();
+        self
+    }
+
+    /// Send through this forward proxy (`http://HOST:PORT`; HTTPS pushes tunnel through it
+    /// with `CONNECT`), instead of the one `http_proxy` / `https_proxy` / `all_proxy` name
+    /// \[those variables, as curl reads them\]. Checked at `build`; credentials in the URL are
+    /// taken, but [`proxy_credentials`](Self::proxy_credentials) keeps them out of it.
+    #[must_use]
+    pub fn proxy(mut self, url: &str) -> Self {
+        self.config.proxy = ProxySettings { all: Some(url.to_owned()), ..self.config.proxy };
+        self.config.proxy.http = None;
+        self.config.proxy.https = None;
+        self
+    }
+
+    /// Go direct to hosts on this comma-separated list (curl's `no_proxy` rules: names, domain
+    /// suffixes, IP addresses and CIDR ranges, `*` for all) \[`no_proxy`\].
+    #[must_use]
+    pub fn no_proxy(mut self, list: &str) -> Self {
+        self.config.proxy.no = Some(list.to_owned());
+        self
+    }
+
+    /// The proxy variables as `lookup` gives them, in place of the process environment's.
+    pub(crate) fn proxy_from(mut self, lookup: &dyn Fn(&str) -> Option<String>) -> Self {
+        self.config.proxy = ProxySettings::from_env(lookup);
+        self
+    }
+
+    /// Use no proxy at all, whatever the environment says.
+    #[must_use]
+    pub fn no_proxy_at_all(mut self) -> Self {
+        self.config.proxy = ProxySettings::default();
+        self
+    }
+
+    /// Proxy credentials (Basic, in `Proxy-Authorization` only), instead of any in the proxy
+    /// URL.
+    #[must_use]
+    pub fn proxy_credentials(mut self, user: &str, password: &str) -> Self {
+        self.config.proxy.credentials = Some((user.to_owned(), password.to_owned()));
+        self
+    }
+
+    /// Proxy credentials with the password read from a file (mode 600).
+    ///
+    /// # Errors
+    /// The file is unreadable.
+    pub fn proxy_password_file(mut self, user: &str, path: &Path) -> Result<Self, ConfigError> {
+        let (password, read) = read_secret_deferred(path, "proxy_password_file")?;
+        self.secrets_read.push(read);
+        Ok(self.proxy_credentials(user, password.trim_end_matches(['\r', '\n'])))
+    }
+
+    /// The circuit breaker \[opens after 5 failures in a row, probes again after 30 s\]: while
+    /// open, pushes are not tried (counted as `pushes_total{reason="skipped_circuit_open"}`;
+    /// the registry keeps the values, so the next push carries them); the last push at
+    /// shutdown is always tried.
+    #[must_use]
+    pub fn circuit_breaker(mut self, breaker: CircuitBreaker) -> Self {
+        self.config.breaker = breaker;
+        self
+    }
+
+    /// Only these gateway hosts may be used: names, `*.suffix` patterns, IP addresses \[any\].
+    /// Any other host in the URL is an error at `build`. See also
+    /// `CODOMYRMEX_METRICS_ALLOWED_BACKEND_HOSTS`.
+    #[must_use]
+    pub fn allowed_hosts<S: AsRef<str>>(mut self, hosts: impl IntoIterator<Item = S>) -> Self {
+        self.allowed_hosts = hosts.into_iter().map(|h| h.as_ref().to_owned()).collect();
+        self
+    }
+
     /// What to do with secret files readable by group or others \[refuse\]; it applies to the
     /// file settings given before or after it (files are checked at `build`).
     #[must_use]
@@ -254,7 +367,17 @@ impl PushgatewayBuilder {
     /// the `tls` feature.
     pub fn build(self) -> Result<PushgatewayConfig, ConfigError> {
         check_read_secrets(&self.secrets_read, self.secret_files)?;
-        let c = self.config;
+        let mut c = self.config;
+        c.secret_files = self.secret_files;
+        AllowedHosts::parse("allowed_hosts", &self.allowed_hosts)?.check("pushgateway url", &c.host)?;
+        c.proxy.build()?;
+        #[cfg(feature = "tls")]
+        {
+            c.pins = crate::backend::outbound::pin::Pins::parse("pin_sha256", &self.pins)?;
+        }
+        if c.client_cert.is_some() && !c.https {
+            return Err(invalid("client_cert", "a client certificate needs an https:// gateway URL"));
+        }
         if let PushAuth::Basic(v) | PushAuth::Bearer(v) = &c.auth {
             // Checked here, so a credential that cannot travel in a header is an error now,
             // never a push that goes out without it. The value is not repeated.
@@ -277,6 +400,22 @@ impl PushgatewayBuilder {
                 "pushgateway url",
                 "https needs TLS; did you forget to enable the `tls` cargo feature?",
             ));
+        }
+        #[cfg(feature = "tls")]
+        if c.https {
+            // Reads the CA, the client certificate and its key now: a bad file is an error
+            // here, not at the first push.
+            crate::backend::tls_client::client_config(
+                "pushgateway tls",
+                c.ca_file.as_deref(),
+                c.client_cert.as_ref(),
+                c.secret_files,
+                &c.pins,
+            )?;
+        }
+        #[cfg(feature = "tls")]
+        if !c.pins.is_empty() && !c.https {
+            return Err(invalid("pin_sha256", "pins need an https:// gateway URL"));
         }
         Ok(c)
     }

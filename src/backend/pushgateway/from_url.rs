@@ -17,8 +17,20 @@ pub const ENV_PUSH_PASSWORD_FILE: &str = "CODOMYRMEX_METRICS_PUSH_PASSWORD_FILE"
 pub const ENV_PUSH_BEARER_TOKEN_FILE: &str = "CODOMYRMEX_METRICS_PUSH_BEARER_TOKEN_FILE";
 /// PEM CA to verify the gateway with, instead of the system's roots.
 pub const ENV_PUSH_CA_FILE: &str = "CODOMYRMEX_METRICS_PUSH_CA_FILE";
+/// PEM client certificate chain for mutual TLS (with [`ENV_PUSH_CLIENT_KEY`]).
+pub const ENV_PUSH_CLIENT_CERT: &str = "CODOMYRMEX_METRICS_PUSH_CLIENT_CERT";
+/// PEM client key for mutual TLS (mode 600).
+pub const ENV_PUSH_CLIENT_KEY: &str = "CODOMYRMEX_METRICS_PUSH_CLIENT_KEY";
+/// Comma-separated SHA-256 SPKI pins (base64) the gateway's key must match (feature `tls`).
+pub const ENV_PUSH_PIN_SHA256: &str = "CODOMYRMEX_METRICS_PUSH_PIN_SHA256";
+/// Proxy user name (the password comes from [`ENV_PUSH_PROXY_PASSWORD_FILE`]); the proxy
+/// itself comes from `http_proxy` / `https_proxy` / `all_proxy` / `no_proxy`.
+pub const ENV_PUSH_PROXY_USER: &str = "CODOMYRMEX_METRICS_PUSH_PROXY_USER";
+/// File holding the proxy password (mode 600).
+pub const ENV_PUSH_PROXY_PASSWORD_FILE: &str = "CODOMYRMEX_METRICS_PUSH_PROXY_PASSWORD_FILE";
 
 use crate::backend::config::{env_error as env_err, invalid_url as invalid, refuse_secrets_in_url};
+use crate::backend::outbound::{list, ENV_ALLOWED_BACKEND_HOSTS};
 use crate::backend::url::BackendUrl;
 
 pub(crate) fn config_from_url(
@@ -67,5 +79,53 @@ pub(crate) fn config_from_url(
     if let Some(ca) = get(ENV_PUSH_CA_FILE) {
         b = b.ca_file(ca.trim());
     }
-    b.build()
+    match (get(ENV_PUSH_CLIENT_CERT), get(ENV_PUSH_CLIENT_KEY)) {
+        (Some(c), Some(k)) => b = b.client_cert(c.trim(), k.trim()),
+        (None, None) => {}
+        (Some(_), None) => {
+            return Err(ConfigError::Env {
+                var: ENV_PUSH_CLIENT_KEY,
+                reason: format!("{ENV_PUSH_CLIENT_CERT} needs it"),
+            })
+        }
+        (None, Some(_)) => {
+            return Err(ConfigError::Env {
+                var: ENV_PUSH_CLIENT_CERT,
+                reason: format!("{ENV_PUSH_CLIENT_KEY} needs it"),
+            })
+        }
+    }
+    if let Some(pins) = get(ENV_PUSH_PIN_SHA256) {
+        #[cfg(feature = "tls")]
+        {
+            b = b.pin_sha256(list(&pins));
+        }
+        #[cfg(not(feature = "tls"))]
+        {
+            let _ = pins;
+            return Err(ConfigError::Env {
+                var: ENV_PUSH_PIN_SHA256,
+                reason: "pinning needs the `tls` feature".into(),
+            });
+        }
+    }
+    b = b.proxy_from(lookup);
+    if let Some(user) = get(ENV_PUSH_PROXY_USER) {
+        let file = get(ENV_PUSH_PROXY_PASSWORD_FILE).ok_or(ConfigError::Env {
+            var: ENV_PUSH_PROXY_PASSWORD_FILE,
+            reason: format!("{ENV_PUSH_PROXY_USER} needs it"),
+        })?;
+        b = b
+            .proxy_password_file(user.trim(), Path::new(file.trim()))
+            .map_err(env_err(ENV_PUSH_PROXY_PASSWORD_FILE))?;
+    }
+    if let Some(hosts) = get(ENV_ALLOWED_BACKEND_HOSTS) {
+        b = b.allowed_hosts(list(&hosts));
+    }
+    b.build().map_err(|e| match e {
+        ConfigError::Invalid { setting: "allowed_hosts", reason } => {
+            ConfigError::Env { var: ENV_ALLOWED_BACKEND_HOSTS, reason }
+        }
+        other => other,
+    })
 }

@@ -7,7 +7,9 @@ mod client;
 mod config;
 pub(crate) mod from_url;
 mod grouping;
+mod proxy;
 
+use crate::backend::outbound::breaker::{Admit, Breaker, Transition};
 use crate::backend::retry::{jitter, next_backoff};
 use std::time::{Duration, Instant};
 
@@ -17,7 +19,8 @@ use hyper::Method;
 pub use client::PushError;
 pub use config::{PushMethod, PushgatewayBuilder, PushgatewayConfig};
 pub use from_url::{
-    ENV_PUSH_BEARER_TOKEN_FILE, ENV_PUSH_CA_FILE, ENV_PUSH_INTERVAL_SECONDS, ENV_PUSH_PASSWORD_FILE, ENV_PUSH_USER,
+    ENV_PUSH_BEARER_TOKEN_FILE, ENV_PUSH_CA_FILE, ENV_PUSH_CLIENT_CERT, ENV_PUSH_CLIENT_KEY, ENV_PUSH_INTERVAL_SECONDS,
+    ENV_PUSH_PASSWORD_FILE, ENV_PUSH_PIN_SHA256, ENV_PUSH_PROXY_PASSWORD_FILE, ENV_PUSH_PROXY_USER, ENV_PUSH_USER,
 };
 
 use crate::export::{ExporterError, Format, PushExporter};
@@ -27,6 +30,7 @@ use crate::registry::{Event, Registry};
 pub struct PushgatewayExporter {
     config: PushgatewayConfig,
     client: client::Client,
+    breaker: Breaker,
     path: String,
     body: String,
     /// Made on the worker thread at the first push.
@@ -47,6 +51,7 @@ impl PushgatewayExporter {
     pub fn new(config: PushgatewayConfig) -> Result<Self, crate::ConfigError> {
         Ok(Self {
             client: client::Client::new(&config)?,
+            breaker: Breaker::new(config.breaker),
             path: grouping::group_path(&config.job, &config.grouping),
             config,
             body: String::new(),
@@ -61,8 +66,15 @@ impl PushgatewayExporter {
         }
     }
 
-    /// Sends once, retrying retryable failures with backoff and jitter within `budget`.
-    fn deliver(&mut self, registry: &Registry, method: Method, budget: Duration) -> Result<(), ExporterError> {
+    /// Sends once, retrying retryable failures with backoff and jitter within `budget`, as
+    /// the circuit breaker allows (`last`: the push at shutdown, tried whatever its state).
+    fn deliver(
+        &mut self,
+        registry: &Registry,
+        method: Method,
+        budget: Duration,
+        last: bool,
+    ) -> Result<(), ExporterError> {
         let fail = |source: Box<dyn std::error::Error + Send + Sync>| ExporterError::Push {
             exporter: "pushgateway".into(),
             source,
@@ -83,10 +95,21 @@ impl PushgatewayExporter {
         let mut delay = self.config.initial_backoff;
         let events = registry.self_metrics();
         loop {
-            match rt.block_on(self.client.send(&self.config, method.clone(), &self.path, body.clone())) {
+            if !last && self.breaker.admit(Instant::now()) == Admit::Refuse {
+                events.record(Event::PushSkippedCircuitOpen);
+                tracing::debug!("push skipped: the circuit breaker is open");
+                return Ok(());
+            }
+            let result = rt.block_on(self.client.send(&self.config, method.clone(), &self.path, body.clone()));
+            self.count_outcome(registry, &result);
+            match result {
                 Ok(_) => {
                     events.record(if method == Method::DELETE { Event::PushDeleted } else { Event::PushSent });
                     return Ok(());
+                }
+                Err(e) if self.breaker.is_open() && !last => {
+                    events.record(Event::PushFailed);
+                    return Err(fail(Box::new(e)));
                 }
                 Err(e) if e.is_retryable() && Instant::now() + delay < deadline => {
                     events.record(Event::PushRetried);
@@ -103,6 +126,40 @@ impl PushgatewayExporter {
     }
 }
 
+impl PushgatewayExporter {
+    /// Feeds one request's outcome to the breaker, and counts what it changes.
+    fn count_outcome(&self, registry: &Registry, result: &Result<hyper::StatusCode, PushError>) {
+        let events = registry.self_metrics();
+        let transition = match result {
+            Ok(_) => self.breaker.succeeded(),
+            Err(e) => {
+                if matches!(e, PushError::PinMismatch) {
+                    events.record(Event::PushPinMismatch);
+                }
+                if e.is_outage() {
+                    self.breaker.failed(Instant::now())
+                } else {
+                    None
+                }
+            }
+        };
+        match transition {
+            Some(Transition::Opened) => {
+                events.record(Event::PushCircuitOpened);
+                tracing::warn!(
+                    cool_down = ?self.config.breaker.cool_down,
+                    "Pushgateway circuit breaker opened after repeated failures; pushes pause"
+                );
+            }
+            Some(Transition::Closed) => {
+                events.record(Event::PushCircuitClosed);
+                tracing::info!("Pushgateway circuit breaker closed: the gateway answers again");
+            }
+            None => {}
+        }
+    }
+}
+
 impl PushExporter for PushgatewayExporter {
     fn name(&self) -> &str {
         "pushgateway"
@@ -114,11 +171,11 @@ impl PushExporter for PushgatewayExporter {
 
     fn push(&mut self, registry: &Registry) -> Result<(), ExporterError> {
         let method = self.method();
-        self.deliver(registry, method, self.config.interval)
+        self.deliver(registry, method, self.config.interval, false)
     }
 
     fn shutdown(&mut self, registry: &Registry) -> Result<(), ExporterError> {
         let method = if self.config.delete_on_shutdown { Method::DELETE } else { self.method() };
-        self.deliver(registry, method, self.config.shutdown_budget)
+        self.deliver(registry, method, self.config.shutdown_budget, true)
     }
 }

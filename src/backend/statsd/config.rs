@@ -3,6 +3,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::backend::outbound::hosts::AllowedHosts;
+use crate::backend::outbound::CircuitBreaker;
 use crate::backend::retry::{backoff_bounds, MAX_DURATION};
 use crate::backend::secret_file::SecretFilePolicy;
 use crate::error::ConfigError;
@@ -107,6 +109,9 @@ pub struct StatsdConfig {
     pub(crate) ca_file: Option<PathBuf>,
     pub(crate) client_cert: Option<(PathBuf, PathBuf)>,
     pub(crate) secret_files: SecretFilePolicy,
+    #[cfg(feature = "tls")]
+    pub(crate) pins: crate::backend::outbound::pin::Pins,
+    pub(crate) breaker: CircuitBreaker,
 }
 
 /// Builds a [`StatsdConfig`]. Defaults: Etsy dialect with labels folded into the name, client
@@ -129,6 +134,9 @@ pub struct StatsdConfig {
 pub struct StatsdBuilder {
     config: StatsdConfig,
     max_payload: Option<usize>,
+    allowed_hosts: Vec<String>,
+    #[cfg(feature = "tls")]
+    pins: Vec<String>,
 }
 
 /// Largest payload accepted (a UDP datagram's limit is 65,507 bytes).
@@ -180,8 +188,14 @@ impl StatsdConfig {
                 ca_file: None,
                 client_cert: None,
                 secret_files: SecretFilePolicy::Refuse,
+                #[cfg(feature = "tls")]
+                pins: crate::backend::outbound::pin::Pins::default(),
+                breaker: CircuitBreaker::default(),
             },
             max_payload: None,
+            allowed_hosts: Vec::new(),
+            #[cfg(feature = "tls")]
+            pins: Vec::new(),
         }
     }
 
@@ -384,6 +398,36 @@ impl StatsdBuilder {
         self
     }
 
+    /// Accept the server only if its certificate's public key has one of these SHA-256
+    /// SubjectPublicKeyInfo digests (base64; see docs/security.md), on top of normal
+    /// verification, never instead of it \[no pins\]. A mismatch fails the connection, counted
+    /// as `statsd_send_errors_total{reason="pin_mismatch"}`. TLS transport only.
+    #[cfg(feature = "tls")]
+    #[must_use]
+    pub fn pin_sha256<S: AsRef<str>>(mut self, pins: impl IntoIterator<Item = S>) -> Self {
+        self.pins = pins.into_iter().map(|p| p.as_ref().to_owned()).collect();
+        self
+    }
+
+    /// The circuit breaker of the stream transports (TCP, TLS, Unix) \[opens after 5 failed
+    /// connects in a row, probes again after 30 s\]: while open, payloads are dropped at once
+    /// and counted (`statsd_points_total{reason="circuit_open"}`) instead of waiting for a
+    /// server that is away. Datagrams (UDP, Unix datagram) have no connection to break.
+    #[must_use]
+    pub fn circuit_breaker(mut self, breaker: CircuitBreaker) -> Self {
+        self.config.breaker = breaker;
+        self
+    }
+
+    /// Only these server hosts may be used: names, `*.suffix` patterns, IP addresses \[any\].
+    /// Any other host in the address is an error at `build`; Unix sockets need no entry. See
+    /// also `CODOMYRMEX_METRICS_ALLOWED_BACKEND_HOSTS`.
+    #[must_use]
+    pub fn allowed_hosts<S: AsRef<str>>(mut self, hosts: impl IntoIterator<Item = S>) -> Self {
+        self.allowed_hosts = hosts.into_iter().map(|h| h.as_ref().to_owned()).collect();
+        self
+    }
+
     /// What to do with a key file readable by group or others \[refuse\].
     #[must_use]
     pub fn secret_file_policy(mut self, policy: SecretFilePolicy) -> Self {
@@ -405,6 +449,8 @@ impl StatsdBuilder {
                 if port.and_then(|p| p.parse::<u16>().ok()).is_none_or(|p| p == 0) {
                     return Err(invalid("statsd address", format!("{a:?} is not HOST:PORT")));
                 }
+                let host = a.rsplit_once(':').map_or(a.as_str(), |(h, _)| h);
+                AllowedHosts::parse("allowed_hosts", &self.allowed_hosts)?.check("statsd address", host)?;
             }
             StatsdTransport::Unix(p) | StatsdTransport::Unixgram(p) => {
                 if p.as_os_str().is_empty() {
@@ -418,6 +464,13 @@ impl StatsdBuilder {
         }
         if !tls && (c.ca_file.is_some() || c.client_cert.is_some() || c.server_name.is_some()) {
             return Err(invalid("statsd tls", "ca_file, client_cert and server_name need the TLS transport"));
+        }
+        #[cfg(feature = "tls")]
+        {
+            c.pins = crate::backend::outbound::pin::Pins::parse("pin_sha256", &self.pins)?;
+            if !tls && !c.pins.is_empty() {
+                return Err(invalid("pin_sha256", "pins need the TLS transport"));
+            }
         }
         Ok(c)
     }

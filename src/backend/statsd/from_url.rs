@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::config::{Dialect, EtsyLabels, HistogramAs, StatsdBuilder, StatsdConfig, StatsdTransport};
 use crate::backend::config::{env_error as env_err, invalid_url as invalid, refuse_secrets_in_url};
+use crate::backend::outbound::{list, ENV_ALLOWED_BACKEND_HOSTS};
 use crate::backend::url::BackendUrl;
 use crate::error::ConfigError;
 
@@ -29,6 +30,8 @@ pub const ENV_STATSD_HISTOGRAM_AS: &str = "CODOMYRMEX_METRICS_STATSD_HISTOGRAM_A
 pub const ENV_STATSD_MAX_PAYLOAD: &str = "CODOMYRMEX_METRICS_STATSD_MAX_PAYLOAD";
 /// PEM CA to verify the TLS server with, instead of the system's roots.
 pub const ENV_STATSD_CA_FILE: &str = "CODOMYRMEX_METRICS_STATSD_CA_FILE";
+/// Comma-separated SHA-256 SPKI pins (base64) the server's key must match (feature `tls`).
+pub const ENV_STATSD_PIN_SHA256: &str = "CODOMYRMEX_METRICS_STATSD_PIN_SHA256";
 /// PEM client certificate chain for TLS (with [`ENV_STATSD_CLIENT_KEY`]).
 pub const ENV_STATSD_CLIENT_CERT: &str = "CODOMYRMEX_METRICS_STATSD_CLIENT_CERT";
 /// PEM client key for TLS (mode 600).
@@ -151,5 +154,27 @@ pub(crate) fn config_from_url(
     if let Some(v) = get(ENV_STATSD_SERVER_NAME) {
         b = b.server_name(v.trim());
     }
-    b.build()
+    if let Some(pins) = get(ENV_STATSD_PIN_SHA256) {
+        #[cfg(feature = "tls")]
+        {
+            b = b.pin_sha256(list(&pins));
+        }
+        #[cfg(not(feature = "tls"))]
+        {
+            let _ = pins;
+            return Err(ConfigError::Env {
+                var: ENV_STATSD_PIN_SHA256,
+                reason: "pinning needs the `tls` feature".into(),
+            });
+        }
+    }
+    if let Some(hosts) = get(ENV_ALLOWED_BACKEND_HOSTS) {
+        b = b.allowed_hosts(list(&hosts));
+    }
+    b.build().map_err(|e| match e {
+        ConfigError::Invalid { setting: "allowed_hosts", reason } => {
+            ConfigError::Env { var: ENV_ALLOWED_BACKEND_HOSTS, reason }
+        }
+        other => other,
+    })
 }

@@ -88,7 +88,13 @@ impl CountingSink {
                     initial_backoff: c.initial_backoff,
                     max_backoff: c.max_backoff,
                 };
-                Transport::Stream(StreamSink::new(connector.clone(), timing, Arc::clone(&abandon), Arc::clone(&events)))
+                Transport::Stream(StreamSink::new(
+                    connector.clone(),
+                    timing,
+                    c.breaker,
+                    Arc::clone(&abandon),
+                    Arc::clone(&events),
+                ))
             }
         };
         let gauge_reset = !matches!(c.dialect, super::config::Dialect::DogStatsd);
@@ -102,7 +108,7 @@ impl CountingSink {
         let r = match &self.transport {
             Transport::Udp(s) => s.emit(payload).map(drop),
             Transport::Unixgram(s) => s.emit(payload).map(drop),
-            Transport::Stream(s) => return s.send(payload.as_bytes()).map_err(|_| Event::StatsdShutdown),
+            Transport::Stream(s) => return s.send(payload.as_bytes()),
         };
         r.map_err(|e| {
             tracing::debug!(error = %e, "StatsD datagram not sent");

@@ -6,6 +6,8 @@
 //! closed the connection, so a restarted server does not swallow a payload written to a dead
 //! socket. After a failed write it resends from the first line the old connection may not have
 //! taken whole (a partial last line is dropped by the server when the connection closes).
+//! After `failures` failed connects in a row the circuit breaker opens: payloads are dropped
+//! at once (and counted) for the cool-down, then one connect is tried as a probe.
 
 use std::io::{self, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
@@ -15,6 +17,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::backend::outbound::breaker::{Admit, Breaker, Transition};
+use crate::backend::outbound::CircuitBreaker;
 use crate::backend::retry::{jitter, next_backoff};
 use crate::registry::{Event, SelfMetrics};
 
@@ -103,6 +107,7 @@ pub(crate) struct StreamSink {
     state: Mutex<State>,
     stop: Arc<AtomicBool>,
     events: Arc<SelfMetrics>,
+    breaker: Breaker,
 }
 
 impl std::fmt::Debug for StreamSink {
@@ -127,10 +132,32 @@ fn connect_tcp(addr: &str, t: &Timing) -> io::Result<TcpStream> {
 }
 
 impl StreamSink {
-    pub(crate) fn new(connector: Connector, timing: Timing, stop: Arc<AtomicBool>, events: Arc<SelfMetrics>) -> Self {
+    pub(crate) fn new(
+        connector: Connector,
+        timing: Timing,
+        breaker: CircuitBreaker,
+        stop: Arc<AtomicBool>,
+        events: Arc<SelfMetrics>,
+    ) -> Self {
         let state =
             State { conn: None, backoff: timing.initial_backoff, next_attempt: Instant::now(), ever_connected: false };
-        Self { connector, timing, state: Mutex::new(state), stop, events }
+        Self { connector, timing, state: Mutex::new(state), stop, events, breaker: Breaker::new(breaker) }
+    }
+
+    fn count(&self, transition: Option<Transition>) {
+        match transition {
+            Some(Transition::Opened) => {
+                self.events.record(Event::StatsdCircuitOpened);
+                tracing::warn!(
+                    "StatsD circuit breaker opened after repeated failed connects; payloads are dropped and counted"
+                );
+            }
+            Some(Transition::Closed) => {
+                self.events.record(Event::StatsdCircuitClosed);
+                tracing::info!("StatsD circuit breaker closed: the server accepts connections again");
+            }
+            None => {}
+        }
     }
 
     fn connect(&self) -> Result<Conn, Event> {
@@ -151,6 +178,10 @@ impl StreamSink {
                     sock.set_read_timeout(None)
                 })();
                 if let Err(e) = handshake {
+                    if crate::backend::outbound::pin::is_pin_mismatch(&e) {
+                        tracing::warn!("StatsD server's public key matches no configured pin");
+                        return Err(Event::StatsdPinMismatch);
+                    }
                     tracing::warn!(error = %e, "StatsD TLS handshake failed");
                     return Err(Event::StatsdTlsError);
                 }
@@ -178,8 +209,10 @@ impl StreamSink {
         }
     }
 
-    /// Writes `payload` whole, reconnecting as often as it takes; an error only when stopped.
-    pub(crate) fn send(&self, payload: &[u8]) -> io::Result<()> {
+    /// Writes `payload` whole, reconnecting as often as it takes while the circuit is closed.
+    /// An error (the reason its points are lost) when stopped, or at once while the circuit
+    /// is open.
+    pub(crate) fn send(&self, payload: &[u8]) -> Result<(), Event> {
         let mut st = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut from = 0;
         loop {
@@ -187,8 +220,15 @@ impl StreamSink {
                 st.conn = None;
             }
             if st.conn.is_none() {
-                if !self.wait_until(st.next_attempt) {
-                    return Err(io::Error::new(io::ErrorKind::Interrupted, "StatsD sink stopped"));
+                let admit = self.breaker.admit(Instant::now());
+                if admit == Admit::Refuse {
+                    return Err(Event::StatsdCircuitOpen);
+                }
+                if admit == Admit::Go && !self.wait_until(st.next_attempt) {
+                    return Err(Event::StatsdShutdown);
+                }
+                if self.stop.load(Ordering::Acquire) {
+                    return Err(Event::StatsdShutdown);
                 }
                 match self.connect() {
                     Ok(c) => {
@@ -196,12 +236,14 @@ impl StreamSink {
                             self.events.record(Event::StatsdReconnect);
                             tracing::info!("StatsD connection re-established");
                         }
+                        self.count(self.breaker.succeeded());
                         st.ever_connected = true;
                         st.backoff = self.timing.initial_backoff;
                         st.conn = Some(c);
                     }
                     Err(event) => {
                         self.events.record(event);
+                        self.count(self.breaker.failed(Instant::now()));
                         st.next_attempt = Instant::now() + jitter(st.backoff);
                         st.backoff = next_backoff(st.backoff, self.timing.max_backoff);
                         continue;

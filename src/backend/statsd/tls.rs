@@ -16,6 +16,6 @@ pub(crate) fn connector(addr: &str, c: &StatsdConfig) -> Result<Connector, Confi
         setting: "statsd server_name",
         reason: format!("{name:?} is not a host name or address"),
     })?;
-    let config = client_config("statsd tls", c.ca_file.as_deref(), c.client_cert.as_ref(), c.secret_files)?;
+    let config = client_config("statsd tls", c.ca_file.as_deref(), c.client_cert.as_ref(), c.secret_files, &c.pins)?;
     Ok(Connector::Tls { addr: addr.to_owned(), name, config })
 }
