@@ -9,6 +9,8 @@
 #![allow(dead_code)]
 
 pub mod http;
+pub mod proxy;
+pub mod pushgateway;
 pub mod statsd;
 pub mod web;
 
@@ -51,6 +53,7 @@ fn install_command(tool: &str) -> &'static str {
         "stunnel4" => "apt-get install stunnel4",
         "socat" => "apt-get install socat",
         "nc" => "apt-get install netcat-openbsd",
+        "tinyproxy" => "apt-get install tinyproxy",
         "node" | "npm" => "apt-get install nodejs npm && (cd checks/tests/peers && npm install statsd@0.9.0)",
         "jq" => "apt-get install jq",
         "curl" => "apt-get install curl",
