@@ -8,88 +8,12 @@ mod support;
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use codomyrmex_metrics::{get_metrics, Backend, Event, Metrics, PushMethod, PushgatewayBuilder, PushgatewayConfig};
-use support::http::get;
-
-/// One gateway on its own port and state directory, stopped on drop.
-struct Gateway {
-    port: u16,
-    run: PathBuf,
-}
-
-impl Gateway {
-    fn on(port: u16) -> Option<Self> {
-        if !support::tool("prometheus-pushgateway", "--version") {
-            return None;
-        }
-        let run = std::env::temp_dir().join(format!("codomyrmex-pgw-{}-{port}", std::process::id()));
-        std::fs::create_dir_all(&run).unwrap();
-        let g = Self { port, run };
-        g.script(&["start"]);
-        Some(g)
-    }
-
-    fn start() -> Option<Self> {
-        Self::on(free_port())
-    }
-
-    fn script(&self, args: &[&str]) -> String {
-        let out = std::process::Command::new("bash")
-            .arg(support::peers().join("pushgateway.sh"))
-            .args(args)
-            .env("PGW_PORT", self.port.to_string())
-            .env("E2E_RUN", &self.run)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "pushgateway.sh {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    fn addr(&self) -> SocketAddr {
-        format!("127.0.0.1:{}", self.port).parse().unwrap()
-    }
-
-    /// Sample lines the gateway serves for `name`.
-    fn lines(&self, name: &str) -> Vec<String> {
-        get(self.addr(), "/metrics").text().lines().filter(|l| l.starts_with(name)).map(str::to_owned).collect()
-    }
-
-    /// Waits until a line for `name` contains every part, and returns it.
-    fn wait_for(&self, name: &str, parts: &[&str]) -> String {
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            if let Some(l) = self.lines(name).into_iter().find(|l| parts.iter().all(|p| l.contains(p))) {
-                return l;
-            }
-            assert!(Instant::now() < deadline, "no {name} line with {parts:?}; saw {:?}", self.lines(name));
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Gateway {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("bash")
-            .arg(support::peers().join("pushgateway.sh"))
-            .arg("stop")
-            .env("PGW_PORT", self.port.to_string())
-            .env("E2E_RUN", &self.run)
-            .output();
-        let _ = std::fs::remove_dir_all(&self.run);
-    }
-}
-
-/// A port free right now, for the gateway, which cannot be handed a bound socket.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
+use codomyrmex_metrics::{
+    get_metrics, Backend, CircuitBreaker, Event, Metrics, PushMethod, PushgatewayBuilder, PushgatewayConfig,
+};
+use support::pushgateway::{free_port, Gateway, Listen};
 
 fn start(b: PushgatewayBuilder) -> Metrics {
     get_metrics(Backend::Pushgateway(b.build().unwrap())).unwrap()
@@ -174,7 +98,9 @@ fn with_the_gateway_down_recording_never_blocks_and_values_arrive_once_it_is_bac
         PushgatewayConfig::builder(&url, "e2e_outage")
             .unwrap()
             .interval(Duration::from_millis(200))
-            .backoff(Duration::from_millis(20), Duration::from_millis(100)),
+            .backoff(Duration::from_millis(20), Duration::from_millis(100))
+            // Opens within the outage; its probe finds the gateway back half a second later.
+            .circuit_breaker(CircuitBreaker::new(5, Duration::from_millis(500))),
     );
     let c = m.counter("outage_events", "Events.").unwrap();
     let started = Instant::now();
@@ -184,7 +110,7 @@ fn with_the_gateway_down_recording_never_blocks_and_values_arrive_once_it_is_bac
     assert!(started.elapsed() < Duration::from_millis(500), "recording took {:?}", started.elapsed());
     std::thread::sleep(Duration::from_millis(600)); // a few failed pushes and retries
     assert!(m.self_metrics().get(Event::PushRetried) > 0);
-    let Some(gw) = Gateway::on(port) else { return };
+    let Some(gw) = Gateway::on(port, Listen::Http) else { return };
     let line = gw.wait_for("outage_events_total", &["job=\"e2e_outage\""]);
     assert!(line.ends_with(" 100000"), "{line}");
     m.shutdown().unwrap();

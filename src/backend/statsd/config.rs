@@ -190,7 +190,8 @@ impl StatsdConfig {
                 secret_files: SecretFilePolicy::Refuse,
                 #[cfg(feature = "tls")]
                 pins: crate::backend::outbound::pin::Pins::default(),
-                breaker: CircuitBreaker::default(),
+                // A StatsD restart takes seconds; its data is live, so the probe comes sooner.
+                breaker: CircuitBreaker::new(5, Duration::from_secs(5)),
             },
             max_payload: None,
             allowed_hosts: Vec::new(),
@@ -410,7 +411,7 @@ impl StatsdBuilder {
     }
 
     /// The circuit breaker of the stream transports (TCP, TLS, Unix) \[opens after 5 failed
-    /// connects in a row, probes again after 30 s\]: while open, payloads are dropped at once
+    /// connects in a row, which the backoff spreads over about 3 s; probes again after 5 s\]: while open, payloads are dropped at once
     /// and counted (`statsd_points_total{reason="circuit_open"}`) instead of waiting for a
     /// server that is away. Datagrams (UDP, Unix datagram) have no connection to break.
     #[must_use]
