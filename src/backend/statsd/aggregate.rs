@@ -2,8 +2,13 @@
 //! every gauge's value, read from the registry (no work on the recording path). Per-series
 //! state is keyed by the series' identity and pinned with a `Weak`, so a series that expires and
 //! comes back starts again from zero; state of series gone from the registry is dropped.
+//!
+//! In immediate mode every gauge change is sent as it happens, and the flush sends the value
+//! the registry holds now for every gauge that changed since the last flush: a change whose
+//! point a full queue dropped, or two threads' points queued in the other order, cannot leave
+//! the server at anything but the value last set.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Weak};
 
 use super::config::StatsdConfig;
@@ -55,14 +60,16 @@ fn entry<'a, C>(
 }
 
 impl Aggregates {
-    /// Visits every counter and gauge (when aggregating) and the crate's own counters (when
-    /// the config sends them), calling `out` for each point to send.
+    /// Visits every counter and gauge (when aggregating; in immediate mode, the gauges that
+    /// changed, or whose points in `sent_gauges` were sent since the last flush) and the
+    /// crate's own counters (when the config sends them), calling `out` for each point to send.
     pub(crate) fn flush(
         &mut self,
         registry: &Registry,
         render: &KeyRenderer,
         fmt: &LineFormatter,
         config: &StatsdConfig,
+        sent_gauges: &HashSet<usize>,
         mut out: impl FnMut(Out),
     ) {
         self.pass += 1;
@@ -107,6 +114,26 @@ impl Aggregates {
                 }
             });
             counters.retain(|_, p| p.seen == pass && p.series.strong_count() > 0);
+            gauges.retain(|_, p| p.seen == pass && p.series.strong_count() > 0);
+        } else {
+            let gauges = &mut self.gauges;
+            registry.with_families(|families| {
+                for family in families.by_name.values() {
+                    let FamilyRef::Gauge(fam) = family else { continue };
+                    fam.for_each_entry(|labels, s| {
+                        let p = entry(gauges, s, || key_of(fam.desc.name(), false, labels), pass, f64::NAN);
+                        let v = s.cell.value();
+                        let sent = s.tap.as_ref().is_some_and(|t| sent_gauges.contains(&t.id()));
+                        if sent || p.last.to_bits() != v.to_bits() {
+                            match fmt.gauge(&p.key, v) {
+                                Some(lines) => out(Out::Lines(lines)),
+                                None => out(Out::NotRepresentable),
+                            }
+                        }
+                        p.last = v;
+                    });
+                }
+            });
             gauges.retain(|_, p| p.seen == pass && p.series.strong_count() > 0);
         }
         if config.self_metrics {

@@ -86,6 +86,11 @@ pub(crate) struct Tap {
 }
 
 impl Tap {
+    /// The identity of this series' keys, as the worker sees it in each [`Point`].
+    pub(crate) fn id(&self) -> usize {
+        Arc::as_ptr(&self.keys) as usize
+    }
+
     /// Hands `value` to every backend that wants it; never blocks.
     #[inline(never)]
     pub(crate) fn send(&self, kind: PointKind, value: f64, desc: &Descriptor) {

@@ -3,7 +3,7 @@
 //! into payloads no larger than the limit and hands each payload to cadence's queuing sink,
 //! whose own thread writes them to the transport.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
@@ -46,6 +46,8 @@ struct State {
     agg: Aggregates,
     /// Fractions of counter increments not sent yet (cadence writes whole counts).
     carry: HashMap<usize, (Weak<SeriesKeys>, f64)>,
+    /// Series whose gauge points went out since the last flush (immediate mode), by keys.
+    sent_gauges: HashSet<usize>,
     events: Arc<SelfMetrics>,
 }
 
@@ -58,6 +60,7 @@ impl Worker {
             submitted: 0,
             agg: Aggregates::default(),
             carry: HashMap::new(),
+            sent_gauges: HashSet::new(),
             events: Arc::clone(&self.registry.inner.shared.events),
         };
         let mut next_flush = Instant::now() + c.flush_interval;
@@ -108,10 +111,13 @@ impl Worker {
                     (n >= 1.0).then(|| st.fmt.count(key, n.min(i64::MAX as f64) as i64))
                 }
             }
-            PointKind::Gauge => st.fmt.gauge(key, p.value).or_else(|| {
-                st.events.record(Event::StatsdNotRepresentable);
-                None
-            }),
+            PointKind::Gauge => {
+                st.sent_gauges.insert(Arc::as_ptr(&p.keys) as usize);
+                st.fmt.gauge(key, p.value).or_else(|| {
+                    st.events.record(Event::StatsdNotRepresentable);
+                    None
+                })
+            }
             PointKind::Sample => st.fmt.sample(key, p.value).or_else(|| {
                 st.events.record(Event::StatsdNotRepresentable);
                 None
@@ -165,7 +171,8 @@ impl Worker {
     /// Aggregates and buffered lines go out.
     fn flush(&self, st: &mut State) {
         let mut lines = Vec::new();
-        st.agg.flush(&self.registry, &self.render, &st.fmt, &self.config, |o| lines.push(o));
+        st.agg.flush(&self.registry, &self.render, &st.fmt, &self.config, &st.sent_gauges, |o| lines.push(o));
+        st.sent_gauges.clear();
         for o in lines {
             match o {
                 Out::Lines(l) => self.put(st, &l),
