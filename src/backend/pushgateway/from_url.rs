@@ -30,7 +30,7 @@ pub const ENV_PUSH_PROXY_USER: &str = "CODOMYRMEX_METRICS_PUSH_PROXY_USER";
 pub const ENV_PUSH_PROXY_PASSWORD_FILE: &str = "CODOMYRMEX_METRICS_PUSH_PROXY_PASSWORD_FILE";
 
 use crate::backend::config::{env_error as env_err, invalid_url as invalid, refuse_secrets_in_url};
-use crate::backend::outbound::{list, ENV_ALLOWED_BACKEND_HOSTS};
+use crate::backend::outbound::{env_allowed_hosts, ENV_ALLOWED_BACKEND_HOSTS};
 use crate::backend::url::BackendUrl;
 
 pub(crate) fn config_from_url(
@@ -98,7 +98,7 @@ pub(crate) fn config_from_url(
     if let Some(pins) = get(ENV_PUSH_PIN_SHA256) {
         #[cfg(feature = "tls")]
         {
-            b = b.pin_sha256(list(&pins));
+            b = b.pin_sha256(crate::backend::outbound::list(&pins));
         }
         #[cfg(not(feature = "tls"))]
         {
@@ -120,12 +120,7 @@ pub(crate) fn config_from_url(
             .map_err(env_err(ENV_PUSH_PROXY_PASSWORD_FILE))?;
     }
     if let Some(hosts) = get(ENV_ALLOWED_BACKEND_HOSTS) {
-        b = b.allowed_hosts(list(&hosts));
+        b = b.allowed_hosts(env_allowed_hosts(&hosts, &host)?);
     }
-    b.build().map_err(|e| match e {
-        ConfigError::Invalid { setting: "allowed_hosts", reason } => {
-            ConfigError::Env { var: ENV_ALLOWED_BACKEND_HOSTS, reason }
-        }
-        other => other,
-    })
+    b.build()
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::config::{Dialect, EtsyLabels, HistogramAs, StatsdBuilder, StatsdConfig, StatsdTransport};
 use crate::backend::config::{env_error as env_err, invalid_url as invalid, refuse_secrets_in_url};
-use crate::backend::outbound::{list, ENV_ALLOWED_BACKEND_HOSTS};
+use crate::backend::outbound::{env_allowed_hosts, list, ENV_ALLOWED_BACKEND_HOSTS};
 use crate::backend::url::BackendUrl;
 use crate::error::ConfigError;
 
@@ -157,7 +157,7 @@ pub(crate) fn config_from_url(
     if let Some(pins) = get(ENV_STATSD_PIN_SHA256) {
         #[cfg(feature = "tls")]
         {
-            b = b.pin_sha256(list(&pins));
+            b = b.pin_sha256(crate::backend::outbound::list(&pins));
         }
         #[cfg(not(feature = "tls"))]
         {
@@ -169,12 +169,12 @@ pub(crate) fn config_from_url(
         }
     }
     if let Some(hosts) = get(ENV_ALLOWED_BACKEND_HOSTS) {
-        b = b.allowed_hosts(list(&hosts));
+        // A Unix socket is local: the list only constrains network addresses.
+        let host = url.host()?.map(|h| h.to_authority());
+        b = b.allowed_hosts(match host {
+            Some(host) => env_allowed_hosts(&hosts, &host)?,
+            None => list(&hosts),
+        });
     }
-    b.build().map_err(|e| match e {
-        ConfigError::Invalid { setting: "allowed_hosts", reason } => {
-            ConfigError::Env { var: ENV_ALLOWED_BACKEND_HOSTS, reason }
-        }
-        other => other,
-    })
+    b.build()
 }
