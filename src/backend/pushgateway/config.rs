@@ -87,6 +87,13 @@ pub struct PushgatewayBuilder {
     allowed_hosts: Vec<String>,
     #[cfg(feature = "tls")]
     pins: Vec<String>,
+    /// Set apart and settled at `build`, so the setters work in any order.
+    basic: Option<PushAuth>,
+    bearer: Option<PushAuth>,
+    proxy_url: Option<String>,
+    no_proxy: Option<String>,
+    proxy_off: bool,
+    proxy_credentials: Option<(String, String)>,
 }
 
 fn invalid(setting: &'static str, reason: impl Into<String>) -> ConfigError {
@@ -153,6 +160,12 @@ impl PushgatewayConfig {
             allowed_hosts: Vec::new(),
             #[cfg(feature = "tls")]
             pins: Vec::new(),
+            basic: None,
+            bearer: None,
+            proxy_url: None,
+            no_proxy: None,
+            proxy_off: false,
+            proxy_credentials: None,
         })
     }
 }
@@ -217,7 +230,7 @@ impl PushgatewayBuilder {
     pub fn basic_auth(mut self, user: &str, password: &str) -> Self {
         use base64::Engine as _;
         let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
-        self.config.auth = PushAuth::Basic(format!("Basic {token}"));
+        self.basic = Some(PushAuth::Basic(format!("Basic {token}")));
         self
     }
 
@@ -234,7 +247,7 @@ impl PushgatewayBuilder {
     /// A bearer token.
     #[must_use]
     pub fn bearer_token(mut self, token: &str) -> Self {
-        self.config.auth = PushAuth::Bearer(format!("Bearer {token}"));
+        self.bearer = Some(PushAuth::Bearer(format!("Bearer {token}")));
         self
     }
 
@@ -281,9 +294,7 @@ impl PushgatewayBuilder {
     /// taken, but [`proxy_credentials`](Self::proxy_credentials) keeps them out of it.
     #[must_use]
     pub fn proxy(mut self, url: &str) -> Self {
-        self.config.proxy = ProxySettings { all: Some(url.to_owned()), ..self.config.proxy };
-        self.config.proxy.http = None;
-        self.config.proxy.https = None;
+        self.proxy_url = Some(url.to_owned());
         self
     }
 
@@ -291,7 +302,7 @@ impl PushgatewayBuilder {
     /// suffixes, IP addresses and CIDR ranges, `*` for all) \[`no_proxy`\].
     #[must_use]
     pub fn no_proxy(mut self, list: &str) -> Self {
-        self.config.proxy.no = Some(list.to_owned());
+        self.no_proxy = Some(list.to_owned());
         self
     }
 
@@ -301,10 +312,10 @@ impl PushgatewayBuilder {
         self
     }
 
-    /// Use no proxy at all, whatever the environment says.
+    /// Use no proxy at all, whatever the environment says (an error with [`Self::proxy`]).
     #[must_use]
     pub fn no_proxy_at_all(mut self) -> Self {
-        self.config.proxy = ProxySettings::default();
+        self.proxy_off = true;
         self
     }
 
@@ -312,7 +323,7 @@ impl PushgatewayBuilder {
     /// URL.
     #[must_use]
     pub fn proxy_credentials(mut self, user: &str, password: &str) -> Self {
-        self.config.proxy.credentials = Some((user.to_owned(), password.to_owned()));
+        self.proxy_credentials = Some((user.to_owned(), password.to_owned()));
         self
     }
 
@@ -370,6 +381,25 @@ impl PushgatewayBuilder {
         let mut c = self.config;
         c.secret_files = self.secret_files;
         AllowedHosts::parse("allowed_hosts", &self.allowed_hosts)?.check("pushgateway url", &c.host)?;
+        c.auth = match (self.basic, self.bearer) {
+            (Some(_), Some(_)) => {
+                return Err(invalid("pushgateway auth", "basic_auth and bearer_token are both set; choose one"))
+            }
+            (Some(a), None) | (None, Some(a)) => a,
+            (None, None) => PushAuth::None,
+        };
+        c.proxy = match (self.proxy_off, self.proxy_url) {
+            (true, Some(_)) => {
+                return Err(invalid("pushgateway proxy", "proxy(...) and no_proxy_at_all() are both set; choose one"))
+            }
+            (true, None) => ProxySettings::default(),
+            (false, Some(url)) => ProxySettings { all: Some(url), no: c.proxy.no, ..ProxySettings::default() },
+            (false, None) => c.proxy,
+        };
+        if !self.proxy_off {
+            c.proxy.no = self.no_proxy.or(c.proxy.no);
+            c.proxy.credentials = self.proxy_credentials;
+        }
         c.proxy.build()?;
         #[cfg(feature = "tls")]
         {
