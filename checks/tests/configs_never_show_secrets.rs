@@ -41,13 +41,43 @@ fn scrape_endpoint_configs() {
 #[test]
 fn pushgateway_configs() {
     use codomyrmex_metrics::PushgatewayConfig;
-    let basic = PushgatewayConfig::builder("https://gw.example:9091", "job").unwrap().basic_auth("pusher", PASSWORD);
+    let basic = PushgatewayConfig::builder("http://127.0.0.1:9091", "job").unwrap().basic_auth("pusher", PASSWORD);
     assert_clean("PushgatewayBuilder", &format!("{basic:?}"));
     assert_clean("PushgatewayConfig", &format!("{:?}", basic.build().unwrap()));
-    let bearer = PushgatewayConfig::builder("https://gw.example:9091", "job").unwrap().bearer_token(TOKEN);
+    let bearer = PushgatewayConfig::builder("http://127.0.0.1:9091", "job").unwrap().bearer_token(TOKEN);
     assert_clean("PushgatewayConfig", &format!("{:?}", bearer.build().unwrap()));
     let err = PushgatewayConfig::builder(&format!("https://u:{PASSWORD}@gw.example:9091"), "job").unwrap_err();
     assert_clean("ConfigError", &format!("{err} {err:?}"));
+}
+
+#[cfg(feature = "pushgateway")]
+#[test]
+fn proxy_credentials() {
+    use codomyrmex_metrics::PushgatewayConfig;
+    let gw = || PushgatewayConfig::builder("http://127.0.0.1:9091", "job").unwrap();
+    for b in [
+        gw().proxy(&format!("http://user:{PASSWORD}@proxy.internal:3128")),
+        gw().proxy("http://proxy.internal:3128").proxy_credentials("user", PASSWORD),
+        gw().proxy_credentials("user", TOKEN),
+    ] {
+        assert_clean("PushgatewayBuilder", &format!("{b:?}"));
+        let config = b.build().unwrap();
+        assert_clean("PushgatewayConfig", &format!("{config:?}"));
+        assert_clean("Backend", &format!("{:?}", Backend::Pushgateway(config)));
+    }
+    // A proxy URL that is refused: the error does not repeat it.
+    for bad in [format!("socks5://user:{PASSWORD}@proxy:1080"), format!("http://user:{PASSWORD}@proxy:1080/path")] {
+        let err = gw().proxy(&bad).build().unwrap_err();
+        assert_clean("ConfigError", &format!("{err} {err:?}"));
+    }
+    // From the environment too.
+    let env = |k: &str| match k {
+        "CODOMYRMEX_METRICS_BACKEND" => Some("pushgateway://127.0.0.1:9091/job/x".to_owned()),
+        "https_proxy" | "http_proxy" => Some(format!("http://user:{PASSWORD}@proxy.internal:3128")),
+        _ => None,
+    };
+    let backend = Backend::from_env_with(env).unwrap().unwrap();
+    assert_clean("Backend from the environment", &format!("{backend:?}"));
 }
 
 #[test]

@@ -77,7 +77,6 @@ pub struct PushgatewayConfig {
 ///     .unwrap();
 /// # let _ = config;
 /// ```
-#[derive(Debug)]
 pub struct PushgatewayBuilder {
     config: PushgatewayConfig,
     secret_files: SecretFilePolicy,
@@ -94,6 +93,25 @@ pub struct PushgatewayBuilder {
     no_proxy: Option<String>,
     proxy_off: bool,
     proxy_credentials: Option<(String, String)>,
+}
+
+impl std::fmt::Debug for PushgatewayBuilder {
+    /// Credentials show as `..`; a proxy URL without its userinfo.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut d = f.debug_struct("PushgatewayBuilder");
+        d.field("config", &self.config)
+            .field("secret_files", &self.secret_files)
+            .field("allowed_hosts", &self.allowed_hosts)
+            .field("basic", &self.basic)
+            .field("bearer", &self.bearer)
+            .field("proxy_url", &self.proxy_url.as_deref().map(super::proxy::redact))
+            .field("no_proxy", &self.no_proxy)
+            .field("proxy_off", &self.proxy_off)
+            .field("proxy_credentials", &self.proxy_credentials.as_ref().map(|_| ".."));
+        #[cfg(feature = "tls")]
+        d.field("pins", &self.pins.len());
+        d.finish_non_exhaustive()
+    }
 }
 
 fn invalid(setting: &'static str, reason: impl Into<String>) -> ConfigError {

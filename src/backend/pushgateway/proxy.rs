@@ -37,7 +37,7 @@ impl std::fmt::Debug for ProxySettings {
 }
 
 /// A proxy URL without its userinfo.
-fn redact(url: &str) -> String {
+pub(crate) fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(s), Some(at)) if at > s => format!("{}://..@{}", &url[..s], &url[at + 1..]),
         _ => url.to_owned(),
