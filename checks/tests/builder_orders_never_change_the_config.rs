@@ -164,7 +164,10 @@ fn check<B, C: std::fmt::Debug>(
     Ok(())
 }
 
-fn inputs() -> impl Strategy<Value = (Vec<Option<String>>, Vec<Duration>, Vec<usize>, Vec<bool>, Vec<usize>)> {
+/// Values, durations, numbers, which setters to use, and the order to use them in.
+type Inputs = (Vec<Option<String>>, Vec<Duration>, Vec<usize>, Vec<bool>, Vec<usize>);
+
+fn inputs() -> impl Strategy<Value = Inputs> {
     (
         proptest::collection::vec(value(), 4),
         proptest::collection::vec(duration(), 2),
