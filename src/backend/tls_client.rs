@@ -7,9 +7,8 @@ use std::sync::Arc;
 
 use rustls::RootCertStore;
 use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use rustls_pki_types::CertificateDer;
 
-use crate::backend::secret_file::{read_secret, SecretFilePolicy};
 use crate::error::ConfigError;
 
 /// The certificates of a PEM file as trust roots; an error when it holds none.
@@ -47,9 +46,11 @@ pub(crate) fn client_config(
     setting: &'static str,
     ca_file: Option<&Path>,
     client_cert: Option<&(PathBuf, PathBuf)>,
-    secrets: SecretFilePolicy,
+    secrets: crate::backend::SecretFilePolicy,
     pins: &crate::backend::outbound::pin::Pins,
 ) -> Result<Arc<rustls::ClientConfig>, ConfigError> {
+    use crate::backend::secret_file::read_secret;
+    use rustls_pki_types::PrivateKeyDer;
     let bad = |reason: String| ConfigError::Invalid { setting, reason };
     let roots = match ca_file {
         Some(path) => load_roots(setting, path)?,
