@@ -20,7 +20,10 @@ pub(crate) mod secret_file;
 #[cfg_attr(docsrs, doc(cfg(feature = "statsd")))]
 pub mod statsd;
 #[cfg(feature = "tls")]
-#[cfg_attr(not(any(feature = "prometheus", feature = "pushgateway", feature = "statsd")), allow(dead_code, unused_imports))]
+#[cfg_attr(
+    not(any(feature = "prometheus", feature = "pushgateway", feature = "statsd")),
+    allow(dead_code, unused_imports)
+)]
 pub(crate) mod tls_client;
 pub(crate) mod url;
 

@@ -107,6 +107,7 @@ events! {
     StatsdWriteError => ("statsd_send_errors", "write"),
     StatsdPinMismatch => ("statsd_send_errors", "pin_mismatch"),
     StatsdReconnect => ("statsd_reconnects", "reconnected"),
+    StatsdGaugeResent => ("statsd_gauges_resent", "last_value"),
     StatsdCircuitOpened => ("statsd_circuit", "opened"),
     StatsdCircuitClosed => ("statsd_circuit", "closed"),
     CollectorPanicked => ("collector_errors", "panicked"),
@@ -135,6 +136,9 @@ pub fn family_help(family: &str) -> &'static str {
         "statsd_payloads" => "StatsD payloads (datagrams or stream writes) sent.",
         "statsd_bytes" => "StatsD payload bytes sent.",
         "statsd_send_errors" => "StatsD transport errors: failed connects, TLS handshakes, pin mismatches and writes.",
+        "statsd_gauges_resent" => {
+            "Immediate mode: gauges sent again at a flush because the last line sent was not their value (a dropped or reordered point)."
+        }
         "statsd_circuit" => "StatsD circuit breaker state changes: opened after repeated failures, closed by a probe.",
         "statsd_reconnects" => "StatsD stream connections re-established after one was lost.",
         "collector_errors" => "Collectors that failed before a read: panicked, or could not read /proc.",

@@ -91,6 +91,11 @@ impl Tap {
         Arc::as_ptr(&self.keys) as usize
     }
 
+    /// The wire key of StatsD backend number `index`.
+    pub(crate) fn key(&self, index: usize) -> &WireKey {
+        &self.keys.keys[index]
+    }
+
     /// Hands `value` to every backend that wants it; never blocks.
     #[inline(never)]
     pub(crate) fn send(&self, kind: PointKind, value: f64, desc: &Descriptor) {

@@ -3,7 +3,7 @@
 //! into payloads no larger than the limit and hands each payload to cadence's queuing sink,
 //! whose own thread writes them to the transport.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
@@ -46,8 +46,6 @@ struct State {
     agg: Aggregates,
     /// Fractions of counter increments not sent yet (cadence writes whole counts).
     carry: HashMap<usize, (Weak<SeriesKeys>, f64)>,
-    /// Series whose gauge points went out since the last flush (immediate mode), by keys.
-    sent_gauges: HashSet<usize>,
     events: Arc<SelfMetrics>,
 }
 
@@ -58,9 +56,8 @@ impl Worker {
             fmt: LineFormatter::new(&c.prefix, c.dialect, c.histogram_as, c.sample_rate),
             packer: Packer { buf: String::new(), points: 0, limit: c.max_payload, stream: c.transport.is_stream() },
             submitted: 0,
-            agg: Aggregates::default(),
+            agg: Aggregates::new(self.index),
             carry: HashMap::new(),
-            sent_gauges: HashSet::new(),
             events: Arc::clone(&self.registry.inner.shared.events),
         };
         let mut next_flush = Instant::now() + c.flush_interval;
@@ -112,7 +109,7 @@ impl Worker {
                 }
             }
             PointKind::Gauge => {
-                st.sent_gauges.insert(Arc::as_ptr(&p.keys) as usize);
+                st.agg.gauge_sent(Arc::as_ptr(&p.keys) as usize, p.value);
                 st.fmt.gauge(key, p.value).or_else(|| {
                     st.events.record(Event::StatsdNotRepresentable);
                     None
@@ -162,7 +159,11 @@ impl Worker {
         }
         match self.send.emit(&pk.buf) {
             Ok(_) => st.submitted += 1,
-            Err(_) => st.events.add(Event::StatsdSendQueueFull, pk.points),
+            Err(_) => {
+                st.events.add(Event::StatsdSendQueueFull, pk.points);
+                // Whichever gauge lines were in it, the next flush sends every gauge again.
+                st.agg.forget_sent();
+            }
         }
         pk.buf.clear();
         pk.points = 0;
@@ -171,8 +172,7 @@ impl Worker {
     /// Aggregates and buffered lines go out.
     fn flush(&self, st: &mut State) {
         let mut lines = Vec::new();
-        st.agg.flush(&self.registry, &self.render, &st.fmt, &self.config, &st.sent_gauges, |o| lines.push(o));
-        st.sent_gauges.clear();
+        st.agg.flush(&self.registry, &self.render, &st.fmt, &self.config, |o| lines.push(o));
         for o in lines {
             match o {
                 Out::Lines(l) => self.put(st, &l),
