@@ -11,8 +11,14 @@ pub const CHECKS: &[crate::Check] = &[
     ("the scrape endpoint serves a scrape", prometheus::scrape),
     #[cfg(feature = "statsd")]
     ("StatsD sends lines over UDP", statsd::udp),
+    #[cfg(feature = "statsd")]
+    ("the StatsD breaker opens against a dead server, dropping and counting", statsd::breaker),
     #[cfg(feature = "pushgateway")]
     ("the Pushgateway client pushes on shutdown", pushgateway::push),
+    #[cfg(feature = "pushgateway")]
+    ("a push goes through the proxy in absolute form, with its credentials", pushgateway::proxied),
+    #[cfg(any(feature = "pushgateway", feature = "statsd"))]
+    ("a backend host off the allowlist is a configuration error", allowed_hosts),
     #[cfg(feature = "process")]
     ("process metrics are read from /proc", process),
 ];
@@ -66,11 +72,63 @@ mod prometheus {
     }
 }
 
+#[cfg(any(feature = "pushgateway", feature = "statsd"))]
+fn allowed_hosts() {
+    let list = ["*.metrics.internal", "127.0.0.1"];
+    #[cfg(feature = "statsd")]
+    {
+        use codomyrmex_metrics::StatsdConfig;
+        StatsdConfig::udp("agent.metrics.internal:8125").allowed_hosts(list).build().unwrap();
+        let e = StatsdConfig::udp("198.51.100.7:8125").allowed_hosts(list).build().unwrap_err().to_string();
+        assert!(e.contains("not in the allowed backend hosts"), "{e}");
+    }
+    #[cfg(feature = "pushgateway")]
+    {
+        use codomyrmex_metrics::PushgatewayConfig;
+        let b = PushgatewayConfig::builder("http://gw.attacker.example:9091", "j").unwrap();
+        let e = b.allowed_hosts(list).build().unwrap_err().to_string();
+        assert!(e.contains("\"gw.attacker.example\" is not in the allowed backend hosts"), "{e}");
+    }
+    let vars = |k: &str| match k {
+        "CODOMYRMEX_METRICS_BACKEND" => Some(if cfg!(feature = "statsd") {
+            "statsd://203.0.113.9:8125".to_owned()
+        } else {
+            "pushgateway://203.0.113.9:9091/job/x".to_owned()
+        }),
+        "CODOMYRMEX_METRICS_ALLOWED_BACKEND_HOSTS" => Some("127.0.0.1".to_owned()),
+        _ => None,
+    };
+    let e = codomyrmex_metrics::Backend::from_env_with(vars).unwrap_err().to_string();
+    assert!(e.contains("CODOMYRMEX_METRICS_ALLOWED_BACKEND_HOSTS"), "{e}");
+}
+
 #[cfg(feature = "statsd")]
 mod statsd {
     use std::time::{Duration, Instant};
 
-    use codomyrmex_metrics::{get_metrics, Backend, StatsdConfig};
+    use codomyrmex_metrics::{get_metrics, Backend, CircuitBreaker, Event, StatsdConfig};
+
+    pub fn breaker() {
+        // A port that was just free: connects are refused.
+        let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+        let config = StatsdConfig::tcp(dead.to_string())
+            .flush_interval(Duration::from_millis(20))
+            .backoff(Duration::from_millis(5), Duration::from_millis(10))
+            .circuit_breaker(CircuitBreaker::new(3, Duration::from_secs(60)))
+            .build()
+            .unwrap();
+        let m = get_metrics(Backend::Statsd(config)).unwrap();
+        let c = m.counter("jobs", "Jobs.").unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while m.self_metrics().get(Event::StatsdCircuitOpen) == 0 {
+            assert!(Instant::now() < deadline, "the breaker never opened");
+            c.inc();
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert_eq!(m.self_metrics().get(Event::StatsdCircuitOpened), 1);
+        assert!(m.self_metrics().get(Event::StatsdConnectError) >= 3);
+        m.shutdown().unwrap();
+    }
 
     pub fn udp() {
         let server = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
@@ -122,6 +180,27 @@ mod pushgateway {
             reader.get_mut().write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n").unwrap();
             head + &String::from_utf8(body).unwrap()
         })
+    }
+
+    /// The listener is the proxy: a plain-HTTP push reaches it in absolute form.
+    pub fn proxied() {
+        let proxy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let proxy_url = format!("http://pusher:proxy-secret-1@{}", proxy.local_addr().unwrap());
+        let server = one_request(proxy);
+        let config = PushgatewayConfig::builder("http://127.0.0.1:9", "via-proxy")
+            .unwrap()
+            .proxy(&proxy_url)
+            .interval(std::time::Duration::from_secs(3600))
+            .build()
+            .unwrap();
+        assert!(!format!("{config:?}").contains("proxy-secret-1"), "{config:?}");
+        let m = get_metrics(Backend::Pushgateway(config)).unwrap();
+        m.counter("rows_copied", "Rows copied.").unwrap().inc();
+        m.shutdown().unwrap();
+        let got = server.join().unwrap();
+        assert!(got.starts_with("PUT http://127.0.0.1:9/metrics/job/via-proxy HTTP/1.1"), "{got}");
+        // base64("pusher:proxy-secret-1")
+        assert!(got.contains("proxy-authorization: Basic cHVzaGVyOnByb3h5LXNlY3JldC0x\r\n"), "{got}");
     }
 
     pub fn push() {
