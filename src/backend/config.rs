@@ -154,9 +154,11 @@ impl Backend {
         match lookup(ENV_BACKEND) {
             Some(v) if !v.trim().is_empty() => {
                 // The backend's own variables come through the same `lookup`.
-                Self::from_url_with(&v, &lookup)
-                    .map(Some)
-                    .map_err(|e| ConfigError::Env { var: ENV_BACKEND, reason: e.to_string() })
+                // An error that already names its variable (one the backend read) is kept.
+                Self::from_url_with(&v, &lookup).map(Some).map_err(|e| match e {
+                    e @ ConfigError::Env { .. } => e,
+                    e => ConfigError::Env { var: ENV_BACKEND, reason: e.to_string() },
+                })
             }
             _ => Ok(None),
         }

@@ -67,14 +67,14 @@ impl ProxySettings {
         let mut b = Matcher::builder();
         let mut userinfo = None;
         let mut any = false;
-        for (which, v) in [("http", &self.http), ("https", &self.https), ("all", &self.all)] {
+        for (which, v) in [("HTTP proxy", &self.http), ("HTTPS proxy", &self.https), ("proxy", &self.all)] {
             let Some(v) = v else { continue };
             userinfo = userinfo.or(check_proxy_url(which, v.trim())?);
             any = true;
             let v = v.trim().to_owned();
             b = match which {
-                "http" => b.http(v),
-                "https" => b.https(v),
+                "HTTP proxy" => b.http(v),
+                "HTTPS proxy" => b.https(v),
                 _ => b.all(v),
             };
         }
