@@ -169,14 +169,13 @@ impl MetricsBuilder {
     /// [`ConfigError::Exporter`] when an exporter cannot start; those already started are stopped.
     pub fn build(self) -> Result<Metrics, ConfigError> {
         let noop = matches!(self.backend, Backend::Noop);
-        #[cfg(feature = "statsd")]
-        let (backend, registry) = {
-            let mut targets = Vec::new();
-            let backend = take_statsd(self.backend, &mut targets)?;
-            (backend, self.registry.statsd_targets(targets))
-        };
-        #[cfg(not(feature = "statsd"))]
-        let (backend, registry) = (self.backend, self.registry);
+        // Backends become exporters first, so those that want single events bring their
+        // observers to the registry before any series exists.
+        let backend = prepare(self.backend)?;
+        let mut registry = self.registry;
+        for observer in observers(&backend) {
+            registry = registry.observer(observer);
+        }
         let registry = registry.disabled(noop).build();
         let metrics = Metrics {
             inner: Arc::new(Inner { registry, running: Mutex::new(Vec::new()), shut_down: AtomicBool::new(false) }),
@@ -189,23 +188,26 @@ impl MetricsBuilder {
     }
 }
 
-/// Replaces each StatsD backend by its exporter, collecting what the registry's hot path needs
-/// to reach it (the registry is built after this, with every target known).
-#[cfg(feature = "statsd")]
-fn take_statsd(
-    backend: Backend,
-    targets: &mut Vec<crate::backend::statsd::tap::Target>,
-) -> Result<Backend, ConfigError> {
+/// Turns each backend whose exporter brings an observer into that exporter (StatsD).
+fn prepare(backend: Backend) -> Result<Backend, ConfigError> {
     match backend {
+        #[cfg(feature = "statsd")]
         Backend::Statsd(config) => {
-            let (exporter, target) = crate::backend::statsd::StatsdExporter::new(config, targets.len())?;
-            targets.push(target);
+            let exporter = crate::backend::statsd::StatsdExporter::new(config)?;
             Ok(Backend::Custom(Exporter::Pull(Box::new(exporter))))
         }
-        Backend::Multi(all) => {
-            all.into_iter().map(|b| take_statsd(b, targets)).collect::<Result<Vec<_>, _>>().map(Backend::Multi)
-        }
+        Backend::Multi(all) => all.into_iter().map(prepare).collect::<Result<Vec<_>, _>>().map(Backend::Multi),
         other => Ok(other),
+    }
+}
+
+/// The observers of every exporter in `backend`, in order.
+fn observers(backend: &Backend) -> Vec<Arc<dyn crate::SeriesObserver>> {
+    match backend {
+        Backend::Custom(Exporter::Pull(e)) => e.observer().into_iter().collect(),
+        Backend::Custom(Exporter::Push(e)) => e.observer().into_iter().collect(),
+        Backend::Multi(all) => all.iter().flat_map(observers).collect(),
+        _ => Vec::new(),
     }
 }
 

@@ -60,6 +60,13 @@ pub trait PullExporter: Send + 'static {
     fn local_addr(&self) -> Option<std::net::SocketAddr> {
         None
     }
+
+    /// What receives single events, for a backend that wants them (see
+    /// [`crate::SeriesObserver`]); `get_metrics` gives it to the registry before any series
+    /// exists \[`None`\].
+    fn observer(&self) -> Option<std::sync::Arc<dyn crate::SeriesObserver>> {
+        None
+    }
 }
 
 /// A backend that sends data: called on its interval from a worker thread, then once more at
@@ -85,6 +92,11 @@ pub trait PushExporter: Send + 'static {
     /// As [`Self::push`].
     fn shutdown(&mut self, registry: &Registry) -> Result<(), ExporterError> {
         self.push(registry)
+    }
+
+    /// What receives single events, as [`PullExporter::observer`] \[`None`\].
+    fn observer(&self) -> Option<std::sync::Arc<dyn crate::SeriesObserver>> {
+        None
     }
 }
 

@@ -37,8 +37,7 @@ pub struct RegistryBuilder {
     max_families: Option<usize>,
     max_facade_families: Option<usize>,
     disabled: bool,
-    #[cfg(feature = "statsd")]
-    statsd_targets: Vec<crate::backend::statsd::tap::Target>,
+    observers: Vec<Arc<dyn super::SeriesObserver>>,
 }
 
 impl RegistryBuilder {
@@ -147,10 +146,11 @@ impl RegistryBuilder {
         self
     }
 
-    /// The StatsD backends whose workers get single events (set by `MetricsBuilder`).
-    #[cfg(feature = "statsd")]
-    pub(crate) fn statsd_targets(mut self, targets: Vec<crate::backend::statsd::tap::Target>) -> Self {
-        self.statsd_targets = targets;
+    /// Adds an observer of every new series' single events (see [`super::SeriesObserver`]);
+    /// `get_metrics` adds the ones its backends bring.
+    #[must_use]
+    pub fn observer(mut self, observer: Arc<dyn super::SeriesObserver>) -> Self {
+        self.observers.push(observer);
         self
     }
 
@@ -163,7 +163,8 @@ impl RegistryBuilder {
         policy.global_label_keys = self.global.iter().map(|(k, _)| k.clone()).collect();
         let mut rendered = String::new();
         write_label_pairs(&mut rendered, self.global.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-        Registry {
+        let observers = self.observers.into_boxed_slice();
+        let registry = Registry {
             inner: Arc::new(Inner {
                 shared: Arc::new(Shared {
                     policy,
@@ -172,10 +173,8 @@ impl RegistryBuilder {
                     cached_keys: AtomicUsize::new(0),
                     clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock::default())),
                     disabled: self.disabled,
-                    #[cfg(feature = "statsd")]
-                    tap_hub: (!self.statsd_targets.is_empty()).then(|| {
-                        Arc::new(crate::backend::statsd::tap::TapHub::new(self.statsd_targets, self.global.clone()))
-                    }),
+                    observers: observers.clone(),
+                    global_pairs: self.global.clone().into_boxed_slice(),
                 }),
                 families: RwLock::default(),
                 facade: RwLock::default(),
@@ -192,6 +191,10 @@ impl RegistryBuilder {
                 collectors: RwLock::new(Arc::from(Vec::new())),
                 process_registered: std::sync::atomic::AtomicBool::new(false),
             }),
+        };
+        for o in observers.iter() {
+            o.attach(&registry);
         }
+        registry
     }
 }

@@ -25,30 +25,40 @@ use crate::policy::cardinality::{self, Overflow, OVERFLOW_LABEL, OVERFLOW_LABELS
 pub struct Series<C> {
     pub(crate) cell: C,
     pub(crate) desc: Arc<Descriptor>,
-    /// Where single events go when a StatsD backend wants them (see `backend::statsd::tap`).
-    #[cfg(feature = "statsd")]
-    pub(crate) tap: Option<Box<crate::backend::statsd::tap::Tap>>,
+    /// The hooks of the observers that watch it (see [`super::observer`]); `None` for most.
+    pub(crate) hooks: Option<Box<super::observer::Hooks>>,
 }
 
 /// What every cell type offers the family.
 pub(crate) trait Cell: Send + Sync + 'static {
     /// Changes whenever the value changes (idle expiry compares it between sweeps).
     fn fingerprint(&self) -> u64;
+    /// A counter's total or a gauge's value; `None` for a histogram.
+    fn current(&self) -> Option<f64>;
 }
 
 impl Cell for crate::storage::CounterCell {
     fn fingerprint(&self) -> u64 {
         crate::storage::CounterCell::fingerprint(self)
     }
+    fn current(&self) -> Option<f64> {
+        Some(self.value())
+    }
 }
 impl Cell for crate::storage::GaugeCell {
     fn fingerprint(&self) -> u64 {
         crate::storage::GaugeCell::fingerprint(self)
     }
+    fn current(&self) -> Option<f64> {
+        Some(self.value())
+    }
 }
 impl Cell for crate::storage::HistogramCell {
     fn fingerprint(&self) -> u64 {
         crate::storage::HistogramCell::fingerprint(self)
+    }
+    fn current(&self) -> Option<f64> {
+        None
     }
 }
 
@@ -351,13 +361,18 @@ impl<C: Cell> Family<C> {
         target
     }
 
-    #[cfg_attr(not(feature = "statsd"), allow(unused_variables))]
     fn new_series(&self, pairs: &[(String, String)]) -> Arc<Series<C>> {
-        Arc::new(Series {
-            cell: (self.new_cell)(),
-            desc: Arc::clone(&self.desc),
-            #[cfg(feature = "statsd")]
-            tap: self.shared.tap_hub.as_ref().and_then(|hub| hub.tap_for(&self.desc, pairs)),
+        let (cell, desc) = ((self.new_cell)(), Arc::clone(&self.desc));
+        let observers = &self.shared.observers;
+        if observers.is_empty() {
+            return Arc::new(Series { cell, desc, hooks: None });
+        }
+        // Observers get a weak reference to the series, to read its value later.
+        Arc::new_cyclic(|me| {
+            let d = &self.desc;
+            let global = &self.shared.global_pairs;
+            let hooks = super::observer::hooks_for(observers, me, d.name(), d.kind(), d.unit(), global, pairs);
+            Series { cell, desc, hooks }
         })
     }
 

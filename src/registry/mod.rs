@@ -6,6 +6,7 @@ mod clock;
 mod collect;
 mod descriptor;
 pub(crate) mod family;
+mod observer;
 mod record;
 mod register;
 mod self_metrics;
@@ -22,6 +23,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use collect::MAX_COLLECTORS;
 pub use descriptor::{Descriptor, MetricKind, Unit};
 pub use family::Series;
+pub use observer::{NewSeries, SeriesEvent, SeriesHook, SeriesObserver, SeriesRef};
 pub use register::{MetricOpts, MAX_HELP_LEN};
 pub(crate) use self_metrics::Group;
 pub use self_metrics::{family_help as self_metrics_help, Event, SelfMetrics, SELF_PREFIX};
@@ -44,9 +46,10 @@ pub(crate) struct Shared {
     pub(crate) clock: Arc<dyn Clock>,
     /// A no-op registry: every handle records nothing.
     pub(crate) disabled: bool,
-    /// The StatsD backends that want single events, if any.
-    #[cfg(feature = "statsd")]
-    pub(crate) tap_hub: Option<Arc<crate::backend::statsd::tap::TapHub>>,
+    /// What watches new series for their single events (see [`observer`]), usually nothing.
+    pub(crate) observers: Box<[Arc<dyn SeriesObserver>]>,
+    /// The global labels, for observers.
+    pub(crate) global_pairs: Box<[(String, String)]>,
 }
 
 /// A family of any type.

@@ -1,41 +1,40 @@
-//! Recording into a series: the cell's atomics, then, when a StatsD backend wants single
-//! events, the series' tap. Without the `statsd` feature this is the cell operation alone; with
-//! it and no StatsD backend, one more load and a branch not taken.
+//! Recording into a series: the cell's atomics, then the hooks of the observers that watch it
+//! (see [`super::observer`]), if any: for a series nobody watches, one branch not taken.
 
 use super::family::Series;
+use super::observer::SeriesEvent;
 use crate::storage::{CounterCell, GaugeCell, HistogramCell};
 
-#[cfg(feature = "statsd")]
-use crate::backend::statsd::tap::PointKind;
+impl<C> Series<C> {
+    #[inline]
+    fn notify(&self, event: SeriesEvent, value: f64) {
+        if let Some(hooks) = &self.hooks {
+            hooks.record(event, value);
+        }
+    }
+}
 
 impl Series<CounterCell> {
     /// Adds `n`.
     #[inline]
     pub(crate) fn add(&self, n: u64) {
         self.cell.add(n);
-        #[cfg(feature = "statsd")]
-        if let Some(tap) = &self.tap {
-            tap.send(PointKind::Count, n as f64, &self.desc);
-        }
+        self.notify(SeriesEvent::Added, n as f64);
     }
 
     /// Adds a checked (finite, non-negative) float amount.
     #[inline]
     pub(crate) fn add_f64(&self, v: f64) {
         self.cell.add_f64(v);
-        #[cfg(feature = "statsd")]
-        if let Some(tap) = &self.tap {
-            tap.send(PointKind::Count, v, &self.desc);
-        }
+        self.notify(SeriesEvent::Added, v);
     }
 
     /// Raises the counter to `n` if it is below.
     #[inline]
     pub(crate) fn raise_to(&self, n: u64) {
-        let _added = self.cell.raise_to(n);
-        #[cfg(feature = "statsd")]
-        if let (Some(tap), true) = (&self.tap, _added > 0) {
-            tap.send(PointKind::Count, _added as f64, &self.desc);
+        let added = self.cell.raise_to(n);
+        if added > 0 {
+            self.notify(SeriesEvent::Added, added as f64);
         }
     }
 }
@@ -45,19 +44,15 @@ impl Series<GaugeCell> {
     #[inline]
     pub(crate) fn set(&self, v: f64) {
         self.cell.set(v);
-        #[cfg(feature = "statsd")]
-        if let Some(tap) = &self.tap {
-            tap.send(PointKind::Gauge, v, &self.desc);
-        }
+        self.notify(SeriesEvent::Set, v);
     }
 
     /// Adds a checked (not NaN) delta.
     #[inline]
     pub(crate) fn add(&self, delta: f64) {
         self.cell.add(delta);
-        #[cfg(feature = "statsd")]
-        if let Some(tap) = &self.tap {
-            tap.send(PointKind::Gauge, self.cell.value(), &self.desc);
+        if self.hooks.is_some() {
+            self.notify(SeriesEvent::Set, self.cell.value());
         }
     }
 }
@@ -67,9 +62,6 @@ impl Series<HistogramCell> {
     #[inline]
     pub(crate) fn observe(&self, v: f64) {
         self.cell.observe(v);
-        #[cfg(feature = "statsd")]
-        if let Some(tap) = &self.tap {
-            tap.send(PointKind::Sample, v, &self.desc);
-        }
+        self.notify(SeriesEvent::Observed, v);
     }
 }

@@ -2,12 +2,6 @@
 //! every gauge's value, read from the registry (no work on the recording path). Per-series
 //! state is keyed by the series' identity and pinned with a `Weak`, so a series that expires and
 //! comes back starts again from zero; state of series gone from the registry is dropped.
-//!
-//! In immediate mode every gauge change is sent as it happens, and the flush sends again the
-//! value the registry holds now for every gauge whose last line sent differs from it (counted
-//! as `statsd_gauges_resent`): a change whose point a full queue dropped, or two threads'
-//! points queued in the other order, cannot leave the server at anything but the value last
-//! set. When nothing was lost or reordered, no line is added.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Weak};
@@ -43,10 +37,6 @@ pub(crate) struct Aggregates {
     own: Vec<u64>,
     own_keys: Vec<Option<WireKey>>,
     pass: u64,
-    /// Immediate mode: the last gauge value handed to the transport, by series keys.
-    last_sent: HashMap<usize, u64>,
-    /// This backend's place among the registry's StatsD backends (its key in each tap).
-    index: usize,
 }
 
 fn entry<'a, C>(
@@ -65,24 +55,8 @@ fn entry<'a, C>(
 }
 
 impl Aggregates {
-    /// The state of StatsD backend number `index`.
-    pub(crate) fn new(index: usize) -> Self {
-        Self { index, ..Self::default() }
-    }
-
-    /// An immediate gauge line for the series with keys `id` went to the transport.
-    pub(crate) fn gauge_sent(&mut self, id: usize, value: f64) {
-        self.last_sent.insert(id, value.to_bits());
-    }
-
-    /// Lines were lost before the transport: every gauge goes again at the next flush.
-    pub(crate) fn forget_sent(&mut self) {
-        self.last_sent.clear();
-    }
-
-    /// Visits every counter and gauge (when aggregating; in immediate mode, the gauges whose
-    /// value differs from the last one sent) and the crate's own counters (when the config
-    /// sends them), calling `out` for each point to send.
+    /// Visits every counter and gauge (when aggregating) and the crate's own counters (when
+    /// the config sends them), calling `out` for each point to send.
     pub(crate) fn flush(
         &mut self,
         registry: &Registry,
@@ -134,28 +108,6 @@ impl Aggregates {
             });
             counters.retain(|_, p| p.seen == pass && p.series.strong_count() > 0);
             gauges.retain(|_, p| p.seen == pass && p.series.strong_count() > 0);
-        } else {
-            let (last_sent, index) = (&mut self.last_sent, self.index);
-            let mut still = HashMap::with_capacity(last_sent.len());
-            registry.with_families(|families| {
-                for family in families.by_name.values() {
-                    let FamilyRef::Gauge(fam) = family else { continue };
-                    fam.for_each_entry(|_, s| {
-                        let Some(tap) = &s.tap else { return };
-                        let (id, v) = (tap.id(), s.cell.value());
-                        // A value StatsD cannot carry was counted when its point came; it is
-                        // not counted again at every flush.
-                        if last_sent.get(&id) != Some(&v.to_bits()) {
-                            if let Some(lines) = fmt.gauge(tap.key(index), v) {
-                                events.record(Event::StatsdGaugeResent);
-                                out(Out::Lines(lines));
-                            }
-                        }
-                        still.insert(id, v.to_bits());
-                    });
-                }
-            });
-            *last_sent = still;
         }
         if config.self_metrics {
             self.own.resize(Event::ALL.len(), 0);

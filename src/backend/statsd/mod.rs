@@ -39,7 +39,7 @@ use crate::error::ConfigError;
 use crate::export::{ExporterError, PullExporter};
 use crate::registry::Registry;
 use sink::{CountingSink, Plan};
-use tap::{Point, Target};
+use tap::{ImmediateGauges, Point, StatsdObserver, Target};
 use wire::KeyRenderer;
 
 /// A running StatsD backend. Made by [`crate::get_metrics`] from [`crate::Backend::Statsd`].
@@ -47,7 +47,8 @@ pub struct StatsdExporter {
     config: StatsdConfig,
     plan: Plan,
     render: KeyRenderer,
-    index: usize,
+    observer: Arc<StatsdObserver>,
+    gauges: ImmediateGauges,
     points: Option<Receiver<Point>>,
     stop: Option<Sender<()>>,
     worker: Option<JoinHandle<()>>,
@@ -60,21 +61,32 @@ impl std::fmt::Debug for StatsdExporter {
 }
 
 impl StatsdExporter {
-    /// The exporter for `config` as backend number `index` of its registry, and the hot path's
-    /// view of it.
-    pub(crate) fn new(config: StatsdConfig, index: usize) -> Result<(Self, Target), ConfigError> {
+    /// The exporter for `config`, with the observer that brings it single events.
+    pub(crate) fn new(config: StatsdConfig) -> Result<Self, ConfigError> {
         let plan = Plan::new(&config)?;
         let (tx, rx) = crossbeam_channel::bounded(config.queue_capacity);
         let render = KeyRenderer::for_config(&config);
-        let target =
-            Target { tx, sample_rate: config.sample_rate, immediate: !config.aggregate, render: render.clone() };
-        Ok((Self { config, plan, render, index, points: Some(rx), stop: None, worker: None }, target))
+        let gauges = ImmediateGauges::default();
+        let target = Target {
+            tx,
+            sample_rate: config.sample_rate,
+            immediate: !config.aggregate,
+            render: render.clone(),
+            gauges: Arc::clone(&gauges),
+            events: std::sync::OnceLock::new(),
+        };
+        let observer = Arc::new(StatsdObserver(Arc::new(target)));
+        Ok(Self { config, plan, render, observer, gauges, points: Some(rx), stop: None, worker: None })
     }
 }
 
 impl PullExporter for StatsdExporter {
     fn name(&self) -> &str {
         "statsd"
+    }
+
+    fn observer(&self) -> Option<Arc<dyn crate::SeriesObserver>> {
+        Some(Arc::clone(&self.observer) as Arc<dyn crate::SeriesObserver>)
     }
 
     fn start(&mut self, registry: Registry) -> Result<(), ExporterError> {
@@ -93,7 +105,7 @@ impl PullExporter for StatsdExporter {
         let send = QueuingMetricSink::builder().with_capacity(self.config.send_queue_capacity).build(sink);
         let (stop_tx, stop_rx) = crossbeam_channel::bounded(1);
         let worker = worker::Worker {
-            index: self.index,
+            gauges: Arc::clone(&self.gauges),
             points,
             stop: stop_rx,
             registry,

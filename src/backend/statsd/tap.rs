@@ -1,15 +1,19 @@
-//! The hot-path hook. In a registry with StatsD backends, a series that must report single
-//! events (every histogram sample; every counter and gauge event in immediate mode) carries a
-//! [`Tap`]: its wire keys, rendered once when the series is created, and the bounded queues of
-//! the StatsD workers. Handing over a point is one `try_send`; a full queue drops the point and
-//! counts it, so the caller never blocks. Series of a registry without StatsD carry no tap.
+//! StatsD's observer of single events (the core's [`SeriesObserver`]): for a series that must
+//! report single events (every histogram sample; every counter and gauge event in immediate
+//! mode) it renders the wire key once, when the series is created, and returns a hook that
+//! hands each event to the bounded queue of the StatsD worker. Handing over is one
+//! `try_send`; a full queue drops the point and counts it, so the caller never blocks.
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use crossbeam_channel::{Sender, TrySendError};
+use parking_lot::Mutex;
 
 use super::wire::{KeyRenderer, WireKey};
-use crate::registry::{Descriptor, Event, MetricKind, Unit};
+use crate::registry::{
+    Event, MetricKind, NewSeries, Registry, SelfMetrics, SeriesEvent, SeriesHook, SeriesObserver, SeriesRef, Unit,
+};
 
 /// What a point is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,21 +26,36 @@ pub(crate) enum PointKind {
     Sample,
 }
 
-/// One value on its way to a StatsD worker.
+/// A series' wire key, and (for an immediate gauge) the value of the last line handed to the
+/// transport, which the worker keeps.
+#[derive(Debug)]
+pub(crate) struct TapKey {
+    pub(crate) key: WireKey,
+    pub(crate) last_sent: AtomicU64,
+}
+
+/// No line sent yet (a gauge is never NaN).
+pub(crate) const UNSENT: u64 = 0x7ff8_0000_0000_0000; // the bits of f64::NAN
+
+impl TapKey {
+    pub(crate) fn sent(&self, value: f64) {
+        self.last_sent.store(value.to_bits(), Ordering::Relaxed);
+    }
+}
+
+/// One value on its way to the StatsD worker.
 #[derive(Debug)]
 pub(crate) struct Point {
-    pub(crate) keys: Arc<SeriesKeys>,
+    pub(crate) key: Arc<TapKey>,
     pub(crate) value: f64,
     pub(crate) kind: PointKind,
 }
 
-/// A series' wire key for each StatsD backend, in target order.
-#[derive(Debug)]
-pub(crate) struct SeriesKeys {
-    pub(crate) keys: Box<[WireKey]>,
-}
+/// Immediate-mode gauges, with their series: the worker sends each again at a flush when the
+/// last line sent is not the series' value (a point dropped, or queued out of order).
+pub(crate) type ImmediateGauges = Arc<Mutex<Vec<(Arc<TapKey>, SeriesRef)>>>;
 
-/// One StatsD backend as the hot path sees it.
+/// One StatsD backend as the recording side sees it.
 #[derive(Debug)]
 pub(crate) struct Target {
     pub(crate) tx: Sender<Point>,
@@ -45,79 +64,80 @@ pub(crate) struct Target {
     /// Counters and gauges report every event too.
     pub(crate) immediate: bool,
     pub(crate) render: KeyRenderer,
+    pub(crate) gauges: ImmediateGauges,
+    /// The registry's self-metrics, known once it is built.
+    pub(crate) events: OnceLock<Arc<SelfMetrics>>,
 }
 
-impl Target {
-    fn wants(&self, kind: MetricKind) -> bool {
-        matches!(kind, MetricKind::Histogram) || self.immediate
-    }
-}
-
-/// Every StatsD backend of one registry, and the registry's global labels.
+/// The observer a StatsD backend brings to the registry.
 #[derive(Debug)]
-pub(crate) struct TapHub {
-    targets: Box<[Target]>,
-    global: Vec<(String, String)>,
-}
+pub(crate) struct StatsdObserver(pub(crate) Arc<Target>);
 
-impl TapHub {
-    pub(crate) fn new(targets: Vec<Target>, global: Vec<(String, String)>) -> Self {
-        Self { targets: targets.into_boxed_slice(), global }
+impl SeriesObserver for StatsdObserver {
+    fn attach(&self, registry: &Registry) {
+        let _ = self.0.events.set(Arc::clone(&registry.inner.shared.events));
     }
 
-    /// The tap for a new series of `desc` with `pairs` (after the policy), or `None` when no
-    /// backend needs its single events.
-    pub(crate) fn tap_for(self: &Arc<Self>, desc: &Descriptor, pairs: &[(String, String)]) -> Option<Box<Tap>> {
-        if !self.targets.iter().any(|t| t.wants(desc.kind())) {
+    fn watch(&self, s: NewSeries<'_>) -> Option<Box<dyn SeriesHook>> {
+        let t = &self.0;
+        if !(s.kind == MetricKind::Histogram || t.immediate) {
             return None;
         }
-        let all = || self.global.iter().chain(pairs).map(|(k, v)| (k.as_str(), v.as_str()));
-        let seconds = desc.unit() == Some(&Unit::SECONDS);
-        let keys = self.targets.iter().map(|t| t.render.render(desc.name(), seconds, all(), &desc.events)).collect();
-        Some(Box::new(Tap { hub: Arc::clone(self), keys: Arc::new(SeriesKeys { keys }) }))
+        let fallback;
+        let events = match t.events.get() {
+            Some(e) => e,
+            None => {
+                fallback = SelfMetrics::default();
+                &fallback
+            }
+        };
+        let all = s.global_labels.iter().chain(s.labels).map(|(k, v)| (k.as_str(), v.as_str()));
+        let key = t.render.render(s.name, s.unit == Some(&Unit::SECONDS), all, events);
+        let key = Arc::new(TapKey { key, last_sent: AtomicU64::new(UNSENT) });
+        if t.immediate && s.kind == MetricKind::Gauge {
+            t.gauges.lock().push((Arc::clone(&key), s.series));
+        }
+        Some(Box::new(Tap { target: Arc::clone(t), key }))
     }
 }
 
-/// A series' hook into the StatsD workers.
+/// A series' hook into the StatsD worker.
 #[derive(Debug)]
 pub(crate) struct Tap {
-    hub: Arc<TapHub>,
-    keys: Arc<SeriesKeys>,
+    target: Arc<Target>,
+    key: Arc<TapKey>,
 }
 
-impl Tap {
-    /// The identity of this series' keys, as the worker sees it in each [`Point`].
-    pub(crate) fn id(&self) -> usize {
-        Arc::as_ptr(&self.keys) as usize
-    }
-
-    /// The wire key of StatsD backend number `index`.
-    pub(crate) fn key(&self, index: usize) -> &WireKey {
-        &self.keys.keys[index]
-    }
-
-    /// Hands `value` to every backend that wants it; never blocks.
-    #[inline(never)]
-    pub(crate) fn send(&self, kind: PointKind, value: f64, desc: &Descriptor) {
-        for t in self.hub.targets.iter() {
-            match kind {
-                PointKind::Sample => {
-                    if t.sample_rate < 1.0 && fastrand::f64() >= t.sample_rate {
-                        continue;
-                    }
+impl SeriesHook for Tap {
+    fn record(&self, event: SeriesEvent, value: f64) {
+        let t = &self.target;
+        let kind = match event {
+            SeriesEvent::Observed => {
+                if t.sample_rate < 1.0 && fastrand::f64() >= t.sample_rate {
+                    return;
                 }
-                PointKind::Count | PointKind::Gauge => {
-                    if !t.immediate {
-                        continue;
-                    }
-                }
+                PointKind::Sample
             }
-            let point = Point { keys: Arc::clone(&self.keys), value, kind };
-            match t.tx.try_send(point) {
-                Ok(()) => {}
-                Err(TrySendError::Full(_)) => desc.events.record(Event::StatsdQueueFull),
-                Err(TrySendError::Disconnected(_)) => desc.events.record(Event::StatsdShutdown),
-            }
+            _ if !t.immediate => return,
+            SeriesEvent::Added => PointKind::Count,
+            _ => PointKind::Gauge,
+        };
+        let point = Point { key: Arc::clone(&self.key), value, kind };
+        let dropped = match t.tx.try_send(point) {
+            Ok(()) => return,
+            Err(TrySendError::Full(_)) => Event::StatsdQueueFull,
+            Err(TrySendError::Disconnected(_)) => Event::StatsdShutdown,
+        };
+        if let Some(events) = t.events.get() {
+            events.record(dropped);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn unsent_is_the_bits_of_nan() {
+        assert_eq!(super::UNSENT, f64::NAN.to_bits());
     }
 }

@@ -13,7 +13,7 @@ use crossbeam_channel::{select, Receiver};
 
 use super::aggregate::{Aggregates, Out};
 use super::config::StatsdConfig;
-use super::tap::{Point, PointKind, SeriesKeys};
+use super::tap::{ImmediateGauges, Point, PointKind, TapKey, UNSENT};
 use super::wire::{KeyRenderer, LineFormatter, Lines};
 use crate::registry::{Event, Registry, SelfMetrics};
 
@@ -27,8 +27,9 @@ struct Packer {
 }
 
 pub(crate) struct Worker {
-    pub(crate) index: usize,
     pub(crate) points: Receiver<Point>,
+    /// Immediate mode's gauges, checked at every flush.
+    pub(crate) gauges: ImmediateGauges,
     pub(crate) stop: Receiver<()>,
     pub(crate) registry: Registry,
     pub(crate) config: StatsdConfig,
@@ -45,7 +46,7 @@ struct State {
     submitted: u64,
     agg: Aggregates,
     /// Fractions of counter increments not sent yet (cadence writes whole counts).
-    carry: HashMap<usize, (Weak<SeriesKeys>, f64)>,
+    carry: HashMap<usize, (Weak<TapKey>, f64)>,
     events: Arc<SelfMetrics>,
 }
 
@@ -56,7 +57,7 @@ impl Worker {
             fmt: LineFormatter::new(&c.prefix, c.dialect, c.histogram_as, c.sample_rate),
             packer: Packer { buf: String::new(), points: 0, limit: c.max_payload, stream: c.transport.is_stream() },
             submitted: 0,
-            agg: Aggregates::new(self.index),
+            agg: Aggregates::default(),
             carry: HashMap::new(),
             events: Arc::clone(&self.registry.inner.shared.events),
         };
@@ -93,15 +94,15 @@ impl Worker {
     }
 
     fn point(&self, st: &mut State, p: Point) {
-        let key = &p.keys.keys[self.index];
+        let key = &p.key.key;
         let out = match p.kind {
             PointKind::Count => {
                 let v = p.value;
                 if v.fract() == 0.0 && v <= i64::MAX as f64 {
                     Some(st.fmt.count(key, v as i64))
                 } else {
-                    let id = Arc::as_ptr(&p.keys) as usize;
-                    let e = st.carry.entry(id).or_insert_with(|| (Arc::downgrade(&p.keys), 0.0));
+                    let id = Arc::as_ptr(&p.key) as usize;
+                    let e = st.carry.entry(id).or_insert_with(|| (Arc::downgrade(&p.key), 0.0));
                     e.1 += v;
                     let n = e.1.floor();
                     e.1 -= n;
@@ -109,7 +110,7 @@ impl Worker {
                 }
             }
             PointKind::Gauge => {
-                st.agg.gauge_sent(Arc::as_ptr(&p.keys) as usize, p.value);
+                p.key.sent(p.value);
                 st.fmt.gauge(key, p.value).or_else(|| {
                     st.events.record(Event::StatsdNotRepresentable);
                     None
@@ -162,7 +163,9 @@ impl Worker {
             Err(_) => {
                 st.events.add(Event::StatsdSendQueueFull, pk.points);
                 // Whichever gauge lines were in it, the next flush sends every gauge again.
-                st.agg.forget_sent();
+                for (key, _) in self.gauges.lock().iter() {
+                    key.last_sent.store(UNSENT, Ordering::Relaxed);
+                }
             }
         }
         pk.buf.clear();
@@ -179,8 +182,33 @@ impl Worker {
                 Out::NotRepresentable => st.events.record(Event::StatsdNotRepresentable),
             }
         }
+        if !self.config.aggregate {
+            self.resend_gauges(st);
+        }
         self.emit(st);
         st.carry.retain(|_, (w, _)| w.strong_count() > 0);
+    }
+
+    /// Immediate mode: each gauge whose last line sent is not its value now (its point was
+    /// dropped by a full queue, or two threads' points were queued in the other order) is
+    /// sent again, counted as `statsd_gauges_resent`. When nothing was lost, nothing is added.
+    fn resend_gauges(&self, st: &mut State) {
+        let mut lines = Vec::new();
+        self.gauges.lock().retain(|(key, series)| {
+            let Some(v) = series.value() else { return false };
+            if key.last_sent.load(Ordering::Relaxed) != v.to_bits() {
+                key.sent(v);
+                // A value StatsD cannot carry was counted when its point came, not again here.
+                if let Some(l) = st.fmt.gauge(&key.key, v) {
+                    lines.push(l);
+                }
+            }
+            true
+        });
+        for l in lines {
+            st.events.record(Event::StatsdGaugeResent);
+            self.put(st, &l);
+        }
     }
 
     /// Shutdown: everything queued, a last flush, then wait (within the budget) for the
