@@ -2,30 +2,59 @@
 //! each observation) as it happens, the way the crate's StatsD backend does: its exporter
 //! brings a `SeriesObserver`, which `get_metrics` gives to the registry before any series
 //! exists. The recording code never waits: events go through a bounded channel, and what a
-//! full channel drops is counted. Run: `cargo run --example event_stream_backend`.
+//! full channel drops is counted in a self-metric of its own (`SelfMetrics::register`).
+//! Run: `cargo run --example event_stream_backend`.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::Arc;
 
 use codomyrmex_metrics::export::{Exporter, ExporterError, PullExporter};
-use codomyrmex_metrics::{get_metrics, Backend, Buckets, NewSeries, Registry, SeriesEvent, SeriesHook, SeriesObserver};
+use codomyrmex_metrics::{
+    get_metrics, Backend, Buckets, Format, NewSeries, Registry, SelfCounters, SelfReason, SeriesEvent, SeriesHook,
+    SeriesObserver,
+};
 
 /// One event, as a line a log shipper or a tracer could take.
 type Line = String;
+
+/// The backend's own self-metric: `codomyrmex_metrics_event_stream_events_total{reason}`,
+/// registered when the registry is built, counted by the backend alone.
+#[derive(Debug, Clone, Copy)]
+enum StreamEvent {
+    Dropped,
+}
+
+impl SelfReason for StreamEvent {
+    const REASONS: &'static [(&'static str, &'static str)] = &[("event_stream_events", "dropped")];
+
+    fn index(self) -> usize {
+        self as usize
+    }
+
+    fn help(_family: &str) -> &'static str {
+        "Events the event stream dropped because its channel was full."
+    }
+}
 
 /// Watches every series; each gets a hook that knows its name and labels.
 #[derive(Debug)]
 struct EventStream {
     tx: SyncSender<Line>,
     dropped: Arc<AtomicU64>,
+    counters: std::sync::OnceLock<SelfCounters<StreamEvent>>,
 }
 
 impl SeriesObserver for EventStream {
+    fn attach(&self, registry: &Registry) {
+        let _ = self.counters.set(registry.self_metrics().register::<StreamEvent>());
+    }
+
     fn watch(&self, s: NewSeries<'_>) -> Option<Box<dyn SeriesHook>> {
         let labels: Vec<String> = s.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
         let id = format!("{}{{{}}}", s.name, labels.join(","));
-        Some(Box::new(Hook { id, tx: self.tx.clone(), dropped: Arc::clone(&self.dropped) }))
+        let counters = self.counters.get().cloned();
+        Some(Box::new(Hook { id, tx: self.tx.clone(), dropped: Arc::clone(&self.dropped), counters }))
     }
 }
 
@@ -34,12 +63,16 @@ struct Hook {
     id: String,
     tx: SyncSender<Line>,
     dropped: Arc<AtomicU64>,
+    counters: Option<SelfCounters<StreamEvent>>,
 }
 
 impl SeriesHook for Hook {
     fn record(&self, event: SeriesEvent, value: f64) {
         if self.tx.try_send(format!("{} {event:?} {value}", self.id)).is_err() {
             self.dropped.fetch_add(1, Ordering::Relaxed);
+            if let Some(c) = &self.counters {
+                c.record(StreamEvent::Dropped);
+            }
         }
     }
 }
@@ -64,7 +97,7 @@ impl PullExporter for EventStreamExporter {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (tx, rx): (SyncSender<Line>, Receiver<Line>) = sync_channel(1024);
     let dropped = Arc::new(AtomicU64::new(0));
-    let stream = Arc::new(EventStream { tx, dropped: Arc::clone(&dropped) });
+    let stream = Arc::new(EventStream { tx, dropped: Arc::clone(&dropped), counters: Default::default() });
     let exporter = EventStreamExporter(stream);
     let metrics =
         get_metrics(Backend::Multi(vec![Backend::InMemory, Backend::Custom(Exporter::Pull(Box::new(exporter)))]))?;
@@ -73,6 +106,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     orders.with(&["eu"]).inc_by(2);
     metrics.gauge("queue_depth", "Jobs waiting.")?.set(7.0);
     metrics.histogram("payload_bytes", "Request sizes.", Buckets::exponential(64.0, 4.0, 6)?)?.observe(512.0);
+    let exposition = metrics.render(Format::PrometheusText);
+    assert!(exposition.contains("codomyrmex_metrics_event_stream_events_total{reason=\"dropped\"} 0\n"));
     metrics.shutdown()?;
 
     let events: Vec<Line> = rx.try_iter().collect();

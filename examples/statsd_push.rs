@@ -9,7 +9,7 @@
 
 use std::time::Duration;
 
-use codomyrmex_metrics::{Backend, Buckets, Event, MetricsBuilder, StatsdConfig, ENV_BACKEND};
+use codomyrmex_metrics::{Backend, Buckets, MetricsBuilder, StatsdConfig, StatsdEvent, ENV_BACKEND};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let builder = if std::env::var(ENV_BACKEND).is_ok_and(|v| !v.trim().is_empty()) {
@@ -35,13 +35,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let e = metrics.self_metrics();
     println!(
         "points sent: {}, payloads: {}, bytes: {}, dropped: {}",
-        e.get(Event::StatsdPointsSent),
-        e.get(Event::StatsdPayloadsSent),
-        e.get(Event::StatsdBytesSent),
-        e.get(Event::StatsdQueueFull)
-            + e.get(Event::StatsdSendQueueFull)
-            + e.get(Event::StatsdSendFailed)
-            + e.get(Event::StatsdShutdown)
+        e.get(StatsdEvent::PointsSent),
+        e.get(StatsdEvent::PayloadsSent),
+        e.get(StatsdEvent::BytesSent),
+        e.get(StatsdEvent::QueueFull)
+            + e.get(StatsdEvent::SendQueueFull)
+            + e.get(StatsdEvent::SendFailed)
+            + e.get(StatsdEvent::Shutdown)
     );
     Ok(())
 }

@@ -92,9 +92,9 @@ pub use instrument::PROCESS_METRICS;
 pub use instrument::{Counter, CounterFamily, Gauge, GaugeFamily, Histogram, HistogramFamily, MAX_LABEL_KEYS};
 pub use policy::{Policy, SensitiveAction, SensitiveGuard, ValueAllowlist};
 pub use registry::{
-    Clock, Descriptor, Event, ManualClock, MetricKind, MetricOpts, NewSeries, Registry, RegistryBuilder, SelfMetrics,
-    Series, SeriesEvent, SeriesHook, SeriesObserver, SeriesRef, SystemClock, Unit, DEFAULT_MAX_FAMILIES,
-    MAX_COLLECTORS, MAX_HELP_LEN, SELF_PREFIX,
+    Clock, Descriptor, Event, ManualClock, MetricKind, MetricOpts, NewSeries, Registry, RegistryBuilder, SelfCount,
+    SelfCounters, SelfMetrics, SelfReason, Series, SeriesEvent, SeriesHook, SeriesObserver, SeriesRef, SystemClock,
+    Unit, DEFAULT_MAX_FAMILIES, MAX_COLLECTORS, MAX_HELP_LEN, SELF_PREFIX,
 };
 pub use storage::{Buckets, BucketsError, CounterCell, GaugeCell, HistogramCell, HistogramSnapshot, MAX_BUCKETS};
 

@@ -13,7 +13,8 @@ use std::time::{Duration, Instant};
 
 use cadence::prelude::*;
 use cadence::{BufferedUdpMetricSink, QueuingMetricSink, StatsdClient};
-use codomyrmex_metrics::{get_metrics, Backend, Buckets, Event, Metrics, StatsdBuilder, StatsdConfig};
+use codomyrmex_metrics::StatsdEvent;
+use codomyrmex_metrics::{get_metrics, Backend, Buckets, Metrics, StatsdBuilder, StatsdConfig};
 use common::{median_ns, Table};
 
 const SAMPLES: usize = 11;
@@ -163,7 +164,7 @@ fn unreachable(rx: &Receiver) {
             eprintln!(
                 "  {name}: shutdown took {:?}; dropped {}",
                 start.elapsed(),
-                m.self_metrics().get(Event::StatsdQueueFull)
+                m.self_metrics().get(StatsdEvent::QueueFull)
             );
         }
     }

@@ -9,7 +9,8 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use codomyrmex_metrics::{get_metrics, Backend, CircuitBreaker, Event, Metrics, PushgatewayConfig, StatsdConfig};
+use codomyrmex_metrics::{get_metrics, Backend, CircuitBreaker, Metrics, PushgatewayConfig, SelfReason, StatsdConfig};
+use codomyrmex_metrics::{PushEvent, StatsdEvent};
 use support::pushgateway::Gateway;
 use support::statsd::Statsd;
 
@@ -21,7 +22,7 @@ fn wait_until(what: &str, within: Duration, mut done: impl FnMut() -> bool) {
     }
 }
 
-fn count(m: &Metrics, e: Event) -> u64 {
+fn count(m: &Metrics, e: impl SelfReason) -> u64 {
     m.self_metrics().get(e)
 }
 
@@ -42,24 +43,24 @@ fn the_pushgateway_breaker_opens_while_the_gateway_is_away_and_closes_when_it_is
     gw.wait_for("breaker_rows_total", &["job=\"breaker\""]);
 
     gw.script(&["stop"]);
-    wait_until("the circuit opens", Duration::from_secs(10), || count(&m, Event::PushCircuitOpened) == 1);
-    let failed_when_opened = count(&m, Event::PushFailed) + count(&m, Event::PushRetried);
+    wait_until("the circuit opens", Duration::from_secs(10), || count(&m, PushEvent::CircuitOpened) == 1);
+    let failed_when_opened = count(&m, PushEvent::Failed) + count(&m, PushEvent::Retried);
     // While open: nothing is tried, every interval is counted as skipped, recording goes on.
     for _ in 0..1000 {
         rows.inc();
     }
-    wait_until("pushes are skipped", Duration::from_secs(5), || count(&m, Event::PushSkippedCircuitOpen) >= 5);
+    wait_until("pushes are skipped", Duration::from_secs(5), || count(&m, PushEvent::SkippedCircuitOpen) >= 5);
     assert_eq!(
-        count(&m, Event::PushFailed) + count(&m, Event::PushRetried),
+        count(&m, PushEvent::Failed) + count(&m, PushEvent::Retried),
         failed_when_opened,
         "an open circuit sends nothing"
     );
 
     gw.script(&["start"]);
-    wait_until("the probe closes the circuit", Duration::from_secs(10), || count(&m, Event::PushCircuitClosed) == 1);
+    wait_until("the probe closes the circuit", Duration::from_secs(10), || count(&m, PushEvent::CircuitClosed) == 1);
     let line = gw.wait_for("breaker_rows_total", &["job=\"breaker\"", " 1001"]);
     assert!(line.ends_with(" 1001"), "{line}");
-    assert_eq!(count(&m, Event::PushCircuitOpened), 1);
+    assert_eq!(count(&m, PushEvent::CircuitOpened), 1);
     m.shutdown().unwrap();
 }
 
@@ -83,18 +84,18 @@ fn the_statsd_breaker_drops_and_counts_while_the_server_is_away_and_closes_when_
     let started = Instant::now();
     wait_until("the circuit opens", Duration::from_secs(10), || {
         hits.inc();
-        count(&m, Event::StatsdCircuitOpened) >= 1
+        count(&m, StatsdEvent::CircuitOpened) >= 1
     });
     wait_until("payloads are dropped at once and counted", Duration::from_secs(5), || {
         hits.inc();
-        count(&m, Event::StatsdCircuitOpen) >= 3
+        count(&m, StatsdEvent::CircuitOpen) >= 3
     });
     eprintln!("opened {:?} after the stop", started.elapsed());
 
     server.script(&["start"]);
     wait_until("the probe closes the circuit", Duration::from_secs(15), || {
         hits.inc();
-        count(&m, Event::StatsdCircuitClosed) >= 1
+        count(&m, StatsdEvent::CircuitClosed) >= 1
     });
     hits.inc_by(10);
     wait_until("points arrive again", Duration::from_secs(10), || {

@@ -12,7 +12,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use codomyrmex_metrics::{get_metrics, Backend, Event, Metrics, PrometheusBuilder, PrometheusConfig};
+use codomyrmex_metrics::ScrapeEvent;
+use codomyrmex_metrics::{get_metrics, Backend, Metrics, PrometheusBuilder, PrometheusConfig};
 use support::http::connect_from;
 
 /// The tests of this file take turns: each measures the scraper's answers under one attack,
@@ -115,7 +116,7 @@ fn an_anonymous_flood_never_reaches_the_authenticated_scraper() {
         a.join().unwrap();
     }
     let events = m.self_metrics();
-    let (unauthorized, limited) = (events.get(Event::ScrapeUnauthorized), events.get(Event::ScrapeRateLimited));
+    let (unauthorized, limited) = (events.get(ScrapeEvent::Unauthorized), events.get(ScrapeEvent::RateLimited));
     eprintln!("attack: {} requests, {unauthorized} unauthorized, {limited} rate limited", sent.load(Ordering::Relaxed));
     assert!(unauthorized + limited > 100, "the flood was real: {unauthorized} 401s and {limited} 429s");
     assert_eq!(bad, 0, "the scraper got {ok} answers and {bad} failures during the flood");
@@ -137,7 +138,7 @@ fn the_host_header_is_checked_against_dns_rebinding() {
     for host in ["localhost", &format!("localhost:{}", addr.port()), &addr.to_string(), "[::1]:9464", "127.0.0.53"] {
         assert_eq!(status(host), 200, "{host}");
     }
-    assert_eq!(m.self_metrics().get(Event::ScrapeHostRefused), 4);
+    assert_eq!(m.self_metrics().get(ScrapeEvent::HostRefused), 4);
     m.shutdown().unwrap();
 
     let (m, addr) = serve(PrometheusConfig::builder().allowed_hosts(["metrics.internal"]).unwrap());
@@ -172,7 +173,7 @@ fn a_thousand_slow_connections_from_a_few_addresses_leave_room_for_the_scraper()
     assert!(held.len() >= 900, "only {} connections were opened", held.len());
     let (ok, bad) = scrape_steadily(addr, &format!("Bearer {token}"), Duration::from_secs(4));
     drop(held);
-    eprintln!("connection_limit refusals: {}", m.self_metrics().get(Event::ScrapeConnectionLimit));
+    eprintln!("connection_limit refusals: {}", m.self_metrics().get(ScrapeEvent::ConnectionLimit));
     assert_eq!(bad, 0, "the scraper got {ok} answers and {bad} failures");
     m.shutdown().unwrap();
 }

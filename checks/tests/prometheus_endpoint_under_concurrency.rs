@@ -7,8 +7,9 @@ mod support;
 use std::convert::Infallible;
 use std::time::Duration;
 
+use codomyrmex_metrics::ScrapeEvent;
 use codomyrmex_metrics::{
-    get_metrics, Backend, Event, Format, MetricsBuilder, Policy, PrometheusConfig, RegistryBuilder, ScrapeHandler,
+    get_metrics, Backend, Format, MetricsBuilder, Policy, PrometheusConfig, RegistryBuilder, ScrapeHandler,
 };
 use support::http::{get, loopback, request};
 
@@ -29,7 +30,7 @@ fn concurrent_scrapes_share_a_render_instead_of_multiplying_it() {
     });
     assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
     let events = m.self_metrics();
-    let (rendered, shared) = (events.get(Event::ScrapeRendered), events.get(Event::ScrapeRenderShared));
+    let (rendered, shared) = (events.get(ScrapeEvent::Rendered), events.get(ScrapeEvent::RenderShared));
     assert_eq!(rendered + shared, 16);
     assert!(rendered < 16 && shared > 0, "rendered {rendered}, shared {shared}");
     m.shutdown().unwrap();
@@ -115,7 +116,7 @@ fn past_the_in_flight_limit_a_scrape_gets_503() {
     assert_eq!(first.status(), 200);
     assert_eq!(second.status(), 503);
     assert_eq!(second.headers().get("retry-after").unwrap(), "1");
-    assert_eq!(m.self_metrics().get(Event::ScrapeOverloaded), 1);
+    assert_eq!(m.self_metrics().get(ScrapeEvent::Overloaded), 1);
 }
 
 #[test]
@@ -126,6 +127,6 @@ fn a_request_that_takes_too_long_gets_503() {
     let m = wide_metrics(Backend::Prometheus(config));
     let r = get(addr, "/metrics");
     assert_eq!((r.status, r.text().as_str()), (503, "request timed out\n"));
-    assert_eq!(m.self_metrics().get(Event::ScrapeTimeout), 1);
+    assert_eq!(m.self_metrics().get(ScrapeEvent::Timeout), 1);
     m.shutdown().unwrap();
 }

@@ -10,8 +10,9 @@ use std::io::{Read, Write};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use codomyrmex_metrics::PushEvent;
 use codomyrmex_metrics::{
-    get_metrics, Backend, CircuitBreaker, Event, Metrics, PushMethod, PushgatewayBuilder, PushgatewayConfig,
+    get_metrics, Backend, CircuitBreaker, Metrics, PushMethod, PushgatewayBuilder, PushgatewayConfig,
 };
 use support::pushgateway::{free_port, Gateway, Listen};
 
@@ -46,7 +47,7 @@ fn the_last_values_are_pushed_at_shutdown() {
     m.shutdown().unwrap();
     let line = gw.wait_for("rows_exported_total", &["job=\"e2e_final\""]);
     assert!(line.ends_with(" 5"), "{line}");
-    assert_eq!(m.self_metrics().get(Event::PushSent), 1);
+    assert_eq!(m.self_metrics().get(PushEvent::Sent), 1);
 }
 
 #[test]
@@ -62,7 +63,7 @@ fn delete_on_shutdown_removes_the_group() {
     gw.wait_for("temp_files", &["job=\"e2e_delete\""]);
     m.shutdown().unwrap();
     assert!(gw.lines("temp_files").is_empty(), "{:?}", gw.lines("temp_files"));
-    assert_eq!(m.self_metrics().get(Event::PushDeleted), 1);
+    assert_eq!(m.self_metrics().get(PushEvent::Deleted), 1);
 }
 
 #[test]
@@ -109,7 +110,7 @@ fn with_the_gateway_down_recording_never_blocks_and_values_arrive_once_it_is_bac
     }
     assert!(started.elapsed() < Duration::from_millis(500), "recording took {:?}", started.elapsed());
     std::thread::sleep(Duration::from_millis(600)); // a few failed pushes and retries
-    assert!(m.self_metrics().get(Event::PushRetried) > 0);
+    assert!(m.self_metrics().get(PushEvent::Retried) > 0);
     let Some(gw) = Gateway::on(port, Listen::Http) else { return };
     let line = gw.wait_for("outage_events_total", &["job=\"e2e_outage\""]);
     assert!(line.ends_with(" 100000"), "{line}");
@@ -223,7 +224,7 @@ fn a_gateway_that_never_answers_costs_the_timeout_and_the_shutdown_budget_no_mor
     let took = started.elapsed();
     assert!(err.contains("did not answer within"), "{err}");
     assert!(took < Duration::from_secs(2), "shutdown took {took:?}");
-    assert!(m.self_metrics().get(Event::PushRetried) >= 1);
-    assert_eq!(m.self_metrics().get(Event::PushFailed), 1);
+    assert!(m.self_metrics().get(PushEvent::Retried) >= 1);
+    assert_eq!(m.self_metrics().get(PushEvent::Failed), 1);
     assert!(hold.join().unwrap() >= 2, "the client should have retried");
 }

@@ -7,7 +7,8 @@ mod support;
 
 use std::time::Duration;
 
-use codomyrmex_metrics::{get_metrics, Backend, Dialect, Event, StatsdBuilder, StatsdConfig};
+use codomyrmex_metrics::StatsdEvent;
+use codomyrmex_metrics::{get_metrics, Backend, Dialect, StatsdBuilder, StatsdConfig};
 use support::statsd::Statsd;
 
 /// Records the same values through a backend, shuts it down (the last flush) and returns what
@@ -27,7 +28,7 @@ fn record_through(server: &Statsd, builder: StatsdBuilder) -> serde_json::Value 
     basket.observe(12.5); // not a duration: as recorded, never multiplied or rounded
     metrics.shutdown().unwrap();
     let events = metrics.self_metrics();
-    assert_eq!(events.get(Event::StatsdSendFailed) + events.get(Event::StatsdShutdown), 0);
+    assert_eq!(events.get(StatsdEvent::SendFailed) + events.get(StatsdEvent::Shutdown), 0);
     server.dump()
 }
 

@@ -7,7 +7,8 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use codomyrmex_metrics::{get_metrics, Backend, Event, StatsdConfig};
+use codomyrmex_metrics::StatsdEvent;
+use codomyrmex_metrics::{get_metrics, Backend, StatsdConfig};
 use support::statsd::Statsd;
 
 #[test]
@@ -34,7 +35,7 @@ fn the_server_ends_at_the_value_last_set_whatever_the_queue_dropped() {
     // The value last set is one thread's last; its point was most likely dropped, with
     // thousands of others, by the 4-point queue.
     let last = level.value();
-    assert!(m.self_metrics().get(Event::StatsdQueueFull) > 0, "the burst overflowed the 4-point queue");
+    assert!(m.self_metrics().get(StatsdEvent::QueueFull) > 0, "the burst overflowed the 4-point queue");
     // Before shutdown: the flush on the worker's clock corrects the server.
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {

@@ -7,7 +7,8 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use codomyrmex_metrics::{get_metrics, Backend, CircuitBreaker, Event, StatsdBuilder, StatsdConfig};
+use codomyrmex_metrics::StatsdEvent;
+use codomyrmex_metrics::{get_metrics, Backend, CircuitBreaker, StatsdBuilder, StatsdConfig};
 use support::statsd::Statsd;
 
 struct Outcome {
@@ -66,7 +67,7 @@ fn restart_run(server: &Statsd, builder: StatsdBuilder, during: usize) -> Outcom
     // points recorded before that wait in the queue or are dropped, so the stream after the
     // restart starts once it has reconnected.
     let deadline = Instant::now() + Duration::from_secs(10);
-    while metrics.self_metrics().get(Event::StatsdReconnect) == 0 {
+    while metrics.self_metrics().get(StatsdEvent::Reconnect) == 0 {
         assert!(Instant::now() < deadline, "no reconnection within 10 s of the restart");
         std::thread::sleep(Duration::from_millis(5));
     }
@@ -77,7 +78,7 @@ fn restart_run(server: &Statsd, builder: StatsdBuilder, during: usize) -> Outcom
     metrics.shutdown().unwrap();
     let dump = server.dump();
     let events = metrics.self_metrics();
-    let dropped = [Event::StatsdQueueFull, Event::StatsdSendQueueFull, Event::StatsdSendFailed, Event::StatsdShutdown]
+    let dropped = [StatsdEvent::QueueFull, StatsdEvent::SendQueueFull, StatsdEvent::SendFailed, StatsdEvent::Shutdown]
         .iter()
         .map(|e| events.get(*e))
         .sum();
@@ -86,7 +87,7 @@ fn restart_run(server: &Statsd, builder: StatsdBuilder, during: usize) -> Outcom
         during: Statsd::counter(&dump, "during"),
         after: Statsd::counter(&dump, "after"),
         dropped,
-        reconnects: events.get(Event::StatsdReconnect),
+        reconnects: events.get(StatsdEvent::Reconnect),
     }
 }
 

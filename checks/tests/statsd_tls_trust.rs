@@ -7,7 +7,8 @@ mod support;
 
 use std::time::Duration;
 
-use codomyrmex_metrics::{get_metrics, Backend, Event, Metrics, StatsdBuilder, StatsdConfig};
+use codomyrmex_metrics::StatsdEvent;
+use codomyrmex_metrics::{get_metrics, Backend, Metrics, StatsdBuilder, StatsdConfig};
 use support::statsd::Statsd;
 
 fn send(builder: StatsdBuilder, key: &str) -> Metrics {
@@ -49,14 +50,14 @@ fn a_certificate_for_another_host_name_is_refused() {
         .server_name("metrics.example.org");
     let metrics = send(wrong, "misdirected");
     let events = metrics.self_metrics();
-    assert!(events.get(Event::StatsdTlsError) >= 1, "the handshake failed");
-    assert_eq!(events.get(Event::StatsdPointsSent), 0);
-    let lost = events.get(Event::StatsdShutdown) + events.get(Event::StatsdCircuitOpen);
+    assert!(events.get(StatsdEvent::TlsError) >= 1, "the handshake failed");
+    assert_eq!(events.get(StatsdEvent::PointsSent), 0);
+    let lost = events.get(StatsdEvent::Shutdown) + events.get(StatsdEvent::CircuitOpen);
     assert!(lost >= 1, "the held point is given up (at shutdown, or when the breaker opens), counted");
     // The system's roots do not know the test CA either.
     let untrusted = StatsdConfig::tls(format!("127.0.0.1:{}", server.tls));
     let metrics = send(untrusted, "untrusted");
-    assert!(metrics.self_metrics().get(Event::StatsdTlsError) >= 1);
+    assert!(metrics.self_metrics().get(StatsdEvent::TlsError) >= 1);
     let dump = server.dump();
     assert_eq!(Statsd::counter(&dump, "misdirected") + Statsd::counter(&dump, "untrusted"), 0.0, "{dump:#}");
 }

@@ -8,7 +8,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use codomyrmex_metrics::{get_metrics, Backend, Buckets, Dialect, Event, StatsdConfig};
+use codomyrmex_metrics::StatsdEvent;
+use codomyrmex_metrics::{get_metrics, Backend, Buckets, Dialect, StatsdConfig};
 use proptest::prelude::*;
 
 #[derive(Debug, Clone)]
@@ -150,12 +151,12 @@ proptest! {
         let _ = std::fs::remove_dir_all(&dir);
 
         let e = metrics.self_metrics();
-        let sent = e.get(Event::StatsdPointsSent);
-        let dropped: u64 = [Event::StatsdQueueFull, Event::StatsdSendQueueFull, Event::StatsdSendFailed,
-            Event::StatsdOversize, Event::StatsdNotRepresentable, Event::StatsdShutdown]
+        let sent = e.get(StatsdEvent::PointsSent);
+        let dropped: u64 = [StatsdEvent::QueueFull, StatsdEvent::SendQueueFull, StatsdEvent::SendFailed,
+            StatsdEvent::Oversize, StatsdEvent::NotRepresentable, StatsdEvent::Shutdown]
             .iter().map(|ev| e.get(*ev)).sum();
         // A gauge whose last line was lost is sent again at the next flush, counted apart.
-        let resent = e.get(Event::StatsdGaugeResent);
+        let resent = e.get(StatsdEvent::GaugeResent);
         prop_assert_eq!(sent + dropped, ops.len() as u64 + resent, "in + resent = sent + dropped");
         let mut points = 0u64;
         for p in &payloads {

@@ -10,9 +10,8 @@ mod support;
 use std::process::Command;
 use std::time::Duration;
 
-use codomyrmex_metrics::{
-    get_metrics, Backend, Event, PushgatewayBuilder, PushgatewayConfig, StatsdBuilder, StatsdConfig,
-};
+use codomyrmex_metrics::{get_metrics, Backend, PushgatewayBuilder, PushgatewayConfig, StatsdBuilder, StatsdConfig};
+use codomyrmex_metrics::{PushEvent, StatsdEvent};
 use support::pushgateway::{Gateway, Listen};
 use support::statsd::Statsd;
 
@@ -32,7 +31,7 @@ fn push(b: PushgatewayBuilder, name: &str) -> (Result<(), String>, u64) {
     let m = get_metrics(Backend::Pushgateway(b.interval(Duration::from_secs(3600)).build().unwrap())).unwrap();
     m.counter(name, "Pushed over TLS.").unwrap().inc_by(3);
     let r = m.shutdown().map_err(|e| e.to_string());
-    (r, m.self_metrics().get(Event::PushPinMismatch))
+    (r, m.self_metrics().get(PushEvent::PinMismatch))
 }
 
 #[test]
@@ -99,7 +98,7 @@ fn statsd_send(builder: StatsdBuilder, key: &str) -> u64 {
     m.counter(key, "Test.").unwrap().inc_by(4);
     std::thread::sleep(Duration::from_millis(300));
     m.shutdown().unwrap();
-    m.self_metrics().get(Event::StatsdPinMismatch)
+    m.self_metrics().get(StatsdEvent::PinMismatch)
 }
 
 #[test]

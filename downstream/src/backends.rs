@@ -106,7 +106,7 @@ fn allowed_hosts() {
 mod statsd {
     use std::time::{Duration, Instant};
 
-    use codomyrmex_metrics::{get_metrics, Backend, CircuitBreaker, Event, StatsdConfig};
+    use codomyrmex_metrics::{get_metrics, Backend, CircuitBreaker, StatsdConfig, StatsdEvent};
 
     pub fn breaker() {
         // A port that was just free: connects are refused.
@@ -120,13 +120,13 @@ mod statsd {
         let m = get_metrics(Backend::Statsd(config)).unwrap();
         let c = m.counter("jobs", "Jobs.").unwrap();
         let deadline = Instant::now() + Duration::from_secs(10);
-        while m.self_metrics().get(Event::StatsdCircuitOpen) == 0 {
+        while m.self_metrics().get(StatsdEvent::CircuitOpen) == 0 {
             assert!(Instant::now() < deadline, "the breaker never opened");
             c.inc();
             std::thread::sleep(Duration::from_millis(10));
         }
-        assert_eq!(m.self_metrics().get(Event::StatsdCircuitOpened), 1);
-        assert!(m.self_metrics().get(Event::StatsdConnectError) >= 3);
+        assert_eq!(m.self_metrics().get(StatsdEvent::CircuitOpened), 1);
+        assert!(m.self_metrics().get(StatsdEvent::ConnectError) >= 3);
         m.shutdown().unwrap();
     }
 

@@ -229,7 +229,7 @@ impl Metrics {
             #[cfg(feature = "pushgateway")]
             Backend::Pushgateway(config) => {
                 let exporter = crate::backend::pushgateway::PushgatewayExporter::new(config)?;
-                self.inner.registry.inner.shared.events.activate(crate::registry::Group::Push);
+                self.inner.registry.self_metrics().register_own::<crate::backend::pushgateway::PushEvent>();
                 self.start(Backend::Custom(Exporter::Push(Box::new(exporter))))
             }
             Backend::Custom(Exporter::Pull(mut e)) => {

@@ -20,10 +20,8 @@ pub(crate) mod secret_file;
 #[cfg_attr(docsrs, doc(cfg(feature = "statsd")))]
 pub mod statsd;
 #[cfg(feature = "tls")]
-#[cfg_attr(
-    not(any(feature = "prometheus", feature = "pushgateway", feature = "statsd")),
-    allow(dead_code, unused_imports)
-)]
+// Its client half is used by the Pushgateway and StatsD clients, its loaders by the endpoint too.
+#[cfg_attr(not(any(feature = "pushgateway", feature = "statsd")), allow(dead_code, unused_imports))]
 pub(crate) mod tls_client;
 pub(crate) mod url;
 
@@ -39,11 +37,13 @@ pub use outbound::{CircuitBreaker, ENV_ALLOWED_BACKEND_HOSTS};
 
 #[cfg(feature = "prometheus")]
 #[cfg_attr(docsrs, doc(cfg(feature = "prometheus")))]
-pub use prometheus::{PrometheusBuilder, PrometheusConfig, PrometheusExporter, ScrapeHandler};
+pub use prometheus::{PrometheusBuilder, PrometheusConfig, PrometheusExporter, ScrapeEvent, ScrapeHandler};
 #[cfg(feature = "pushgateway")]
 #[cfg_attr(docsrs, doc(cfg(feature = "pushgateway")))]
-pub use pushgateway::{PushMethod, PushgatewayBuilder, PushgatewayConfig, PushgatewayExporter};
+pub use pushgateway::{PushEvent, PushMethod, PushgatewayBuilder, PushgatewayConfig, PushgatewayExporter};
 pub use secret_file::SecretFilePolicy;
 #[cfg(feature = "statsd")]
 #[cfg_attr(docsrs, doc(cfg(feature = "statsd")))]
-pub use statsd::{Dialect, EtsyLabels, HistogramAs, StatsdBuilder, StatsdConfig, StatsdExporter, StatsdTransport};
+pub use statsd::{
+    Dialect, EtsyLabels, HistogramAs, StatsdBuilder, StatsdConfig, StatsdEvent, StatsdExporter, StatsdTransport,
+};

@@ -4,7 +4,7 @@
 //! They write into a caller's buffer: a repeat render into the same buffer allocates nothing.
 
 use super::escape::{escape_help, write_f64, write_u64};
-use crate::registry::{Event, FamilyRef, MetricKind, Registry};
+use crate::registry::{FamilyRef, MetricKind, Registry};
 use crate::storage::CounterCell;
 
 /// An exposition format.
@@ -149,14 +149,13 @@ impl Writer<'_> {
     fn self_metrics(&mut self, registry: &Registry) {
         let events = registry.self_metrics();
         let mut current = "";
-        events.for_each(|event: Event, count| {
-            let name = event.full_family();
-            if name != current {
-                current = name;
-                self.meta(name, MetricKind::Counter, crate::registry::self_metrics_help(event.family()), None);
+        events.for_each(|c| {
+            if c.family != current {
+                current = c.family;
+                self.meta(c.full_family, MetricKind::Counter, c.help, None);
             }
-            self.series(name, "_total", "", Some(("reason", event.reason())));
-            write_u64(self.out, count);
+            self.series(c.full_family, "_total", "", Some(("reason", c.reason)));
+            write_u64(self.out, c.count);
             self.out.push('\n');
         });
         let series = "codomyrmex_metrics_series";

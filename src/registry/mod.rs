@@ -25,8 +25,10 @@ pub use descriptor::{Descriptor, MetricKind, Unit};
 pub use family::Series;
 pub use observer::{NewSeries, SeriesEvent, SeriesHook, SeriesObserver, SeriesRef};
 pub use register::{MetricOpts, MAX_HELP_LEN};
+#[allow(unused_imports)] // used by the backends, when any is compiled in
+pub(crate) use self_metrics::self_events;
 pub(crate) use self_metrics::Group;
-pub use self_metrics::{family_help as self_metrics_help, Event, SelfMetrics, SELF_PREFIX};
+pub use self_metrics::{Event, SelfCount, SelfCounters, SelfMetrics, SelfReason, SELF_PREFIX};
 
 use crate::policy::Policy;
 use crate::storage::{Buckets, CounterCell, GaugeCell, HistogramCell};

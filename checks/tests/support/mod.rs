@@ -173,3 +173,20 @@ pub fn certs() -> PathBuf {
     })
     .clone()
 }
+
+/// Every self-metric `(full family, reason)` this build can expose: the core's and each
+/// compiled-in backend's set.
+pub fn self_metric_reasons() -> Vec<(String, &'static str)> {
+    fn of<R: codomyrmex_metrics::SelfReason>() -> impl Iterator<Item = (String, &'static str)> {
+        R::REASONS.iter().map(|(f, r)| (format!("{}{f}", codomyrmex_metrics::SELF_PREFIX), *r))
+    }
+    #[allow(unused_mut)] // with no backend compiled in
+    let mut all: Vec<(String, &'static str)> = of::<codomyrmex_metrics::Event>().collect();
+    #[cfg(feature = "prometheus")]
+    all.extend(of::<codomyrmex_metrics::ScrapeEvent>());
+    #[cfg(feature = "pushgateway")]
+    all.extend(of::<codomyrmex_metrics::PushEvent>());
+    #[cfg(feature = "statsd")]
+    all.extend(of::<codomyrmex_metrics::StatsdEvent>());
+    all
+}

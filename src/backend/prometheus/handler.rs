@@ -13,10 +13,11 @@ use hyper::{Method, Request, Response, StatusCode};
 use super::access::{Access, RateLimited};
 use super::auth::{Auth, Verdict};
 use super::config::{PrometheusConfig, Settings};
+use super::events::ScrapeEvent;
 use super::host::HostPolicy;
 use super::render_cache::RenderCache;
 use crate::export::Format;
-use crate::registry::{Event, Registry};
+use crate::registry::{Registry, SelfCounters};
 use crate::{Buckets, Histogram};
 
 /// Answers scrape requests for a registry, with every protection of the built-in server
@@ -41,11 +42,11 @@ pub struct ScrapeHandler {
 struct Inner {
     settings: Arc<Settings>,
     hosts: HostPolicy,
-    registry: Registry,
     auth: Arc<Auth>,
     access: Access,
     cache: RenderCache,
     duration: Histogram,
+    events: SelfCounters<ScrapeEvent>,
 }
 
 impl std::fmt::Debug for ScrapeHandler {
@@ -73,7 +74,6 @@ impl ScrapeHandler {
     }
 
     fn with_cache(registry: Registry, settings: Arc<Settings>, hosts: HostPolicy, cache: RenderCache) -> Self {
-        registry.inner.shared.events.activate(crate::registry::Group::Scrape);
         let duration = registry.internal_histogram(
             "codomyrmex_metrics_scrape_duration_seconds",
             "Time to answer a scrape, from request to response body.",
@@ -86,14 +86,14 @@ impl ScrapeHandler {
                 cache,
                 hosts,
                 settings,
-                registry,
+                events: registry.self_metrics().register_own::<ScrapeEvent>(),
                 duration,
             }),
         }
     }
 
-    fn count(&self, event: Event) {
-        self.inner.registry.self_metrics().record(event);
+    pub(crate) fn count(&self, event: ScrapeEvent) {
+        self.inner.events.record(event);
     }
 
     /// Answers one request from `peer` (its address, for the allowlist and rate limits).
@@ -109,11 +109,11 @@ impl ScrapeHandler {
         let s = &self.inner.settings;
         let access = &self.inner.access;
         if !access.allowed(peer) {
-            self.count(Event::ScrapeForbidden);
+            self.count(ScrapeEvent::Forbidden);
             return respond(StatusCode::FORBIDDEN, "forbidden\n");
         }
         if !self.inner.hosts.allows(req.headers().get(header::HOST).map(HeaderValue::as_bytes)) {
-            self.count(Event::ScrapeHostRefused);
+            self.count(ScrapeEvent::HostRefused);
             return respond(StatusCode::FORBIDDEN, "host not allowed\n");
         }
         if let Err(refusal) = access.client_budget(peer) {
@@ -124,18 +124,18 @@ impl ScrapeHandler {
             return respond(StatusCode::OK, "ok\n");
         }
         if path != s.path {
-            self.count(Event::ScrapeNotFound);
+            self.count(ScrapeEvent::NotFound);
             return respond(StatusCode::NOT_FOUND, "not found\n");
         }
         if req.method() != Method::GET && req.method() != Method::HEAD {
-            self.count(Event::ScrapeMethodNotAllowed);
+            self.count(ScrapeEvent::MethodNotAllowed);
             let mut r = respond(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n");
             r.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
             return r;
         }
         let authorization = req.headers().get(header::AUTHORIZATION).map(HeaderValue::as_bytes);
         if self.inner.auth.check(authorization).await == Verdict::Denied {
-            self.count(Event::ScrapeUnauthorized);
+            self.count(ScrapeEvent::Unauthorized);
             let mut r = respond(StatusCode::UNAUTHORIZED, "unauthorized\n");
             r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(self.inner.auth.challenge()));
             return r;
@@ -144,7 +144,7 @@ impl ScrapeHandler {
             return self.refused(refusal);
         }
         let Some(_slot) = self.inner.access.begin(peer) else {
-            self.count(Event::ScrapeOverloaded);
+            self.count(ScrapeEvent::Overloaded);
             let mut r = respond(StatusCode::SERVICE_UNAVAILABLE, "too many scrapes in flight\n");
             r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(1u32));
             return r;
@@ -152,7 +152,7 @@ impl ScrapeHandler {
         let format = negotiate(req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()));
         let gzip = accepts_gzip(req.headers().get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()));
         let Ok(body) = self.inner.cache.get(format, gzip, arrived).await else {
-            self.count(Event::ScrapeRenderFailed);
+            self.count(ScrapeEvent::RenderFailed);
             tracing::error!("metrics render failed; answering 500 rather than an empty exposition");
             return respond(StatusCode::INTERNAL_SERVER_ERROR, "render failed\n");
         };
@@ -167,25 +167,21 @@ impl ScrapeHandler {
         if req.method() == Method::HEAD {
             h.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
         }
-        self.count(Event::ScrapeServed);
+        self.count(ScrapeEvent::Served);
         self.inner.duration.observe(arrived.elapsed().as_secs_f64());
         r
     }
 
     fn refused(&self, RateLimited(secs): RateLimited) -> Response<Body> {
-        self.count(Event::ScrapeRateLimited);
+        self.count(ScrapeEvent::RateLimited);
         let mut r = respond(StatusCode::TOO_MANY_REQUESTS, "too many requests\n");
         r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
         r
     }
 
     pub(crate) fn timeout_response(&self) -> Response<Body> {
-        self.count(Event::ScrapeTimeout);
+        self.count(ScrapeEvent::Timeout);
         respond(StatusCode::SERVICE_UNAVAILABLE, "request timed out\n")
-    }
-
-    pub(crate) fn registry(&self) -> &Registry {
-        &self.inner.registry
     }
 }
 
@@ -280,7 +276,7 @@ mod tests {
         let get = || Request::get("/metrics").body(()).unwrap();
         let failed = rt.block_on(handler.handle(get(), None));
         assert_eq!(failed.status(), StatusCode::INTERNAL_SERVER_ERROR);
-        assert_eq!(registry.self_metrics().get(Event::ScrapeRenderFailed), 1);
+        assert_eq!(registry.self_metrics().get(ScrapeEvent::RenderFailed), 1);
         fail.store(false, Ordering::SeqCst);
         let served = rt.block_on(handler.handle(get(), None));
         assert_eq!(served.status(), StatusCode::OK, "nothing of the failed render was cached");
@@ -314,7 +310,7 @@ mod tests {
                 rt.spawn(async move { h.handle(get(), Some(abuser)).await.status() })
             })
             .collect();
-        while registry.self_metrics().get(Event::ScrapeRendered) == 0 {
+        while registry.self_metrics().get(ScrapeEvent::Rendered) == 0 {
             std::thread::sleep(std::time::Duration::from_millis(5));
         }
         std::thread::sleep(std::time::Duration::from_millis(100));

@@ -5,6 +5,7 @@
 mod access;
 mod auth;
 mod config;
+mod events;
 pub(crate) mod from_url;
 mod handler;
 mod host;
@@ -22,6 +23,7 @@ pub use config::TlsSettings;
 pub use config::{
     PrometheusBuilder, PrometheusConfig, RateLimit, DEFAULT_PORT, MIN_PASSWORD_LEN, MIN_TOKEN_LEN, PLAIN_PASSWORD_MARK,
 };
+pub use events::ScrapeEvent;
 pub use from_url::{
     ENV_ALLOWED_HOSTS, ENV_ALLOW_CIDRS, ENV_ALLOW_PUBLIC_BIND, ENV_BASIC_AUTH_FILE, ENV_BEARER_TOKEN_FILE,
     ENV_TLS_CERT, ENV_TLS_CLIENT_CA, ENV_TLS_CLIENT_NAMES, ENV_TLS_KEY,

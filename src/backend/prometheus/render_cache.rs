@@ -10,8 +10,9 @@ use bytes::Bytes;
 use flate2::write::GzEncoder;
 use flate2::Compression;
 
+use super::events::ScrapeEvent;
 use crate::export::Format;
-use crate::registry::{Event, Registry};
+use crate::registry::{Registry, SelfCounters};
 
 struct Entry {
     started: Instant,
@@ -35,7 +36,7 @@ pub(crate) type RenderFn = std::sync::Arc<dyn Fn(Format, &mut String) + Send + S
 pub(crate) struct RenderFailed;
 
 pub(crate) struct RenderCache {
-    registry: Registry,
+    events: SelfCounters<ScrapeEvent>,
     render: RenderFn,
     state: tokio::sync::Mutex<State>,
 }
@@ -51,7 +52,8 @@ impl RenderCache {
     }
 
     pub(crate) fn with_render(registry: Registry, render: RenderFn) -> Self {
-        Self { registry, render, state: tokio::sync::Mutex::new(State::default()) }
+        let events = registry.self_metrics().register_own::<ScrapeEvent>();
+        Self { events, render, state: tokio::sync::Mutex::new(State::default()) }
     }
 
     /// The body for `format`, gzipped if asked, rendered no earlier than `arrived`.
@@ -64,11 +66,11 @@ impl RenderCache {
         let i = slot(format, gzip);
         if let Some(e) = &state.entries[i] {
             if e.started >= arrived {
-                self.registry.self_metrics().record(Event::ScrapeRenderShared);
+                self.events.record(ScrapeEvent::RenderShared);
                 return Ok(e.body.clone());
             }
         }
-        self.registry.self_metrics().record(Event::ScrapeRendered);
+        self.events.record(ScrapeEvent::Rendered);
         let started = Instant::now();
         let render = std::sync::Arc::clone(&self.render);
         let mut buffer = std::mem::take(&mut state.buffer);

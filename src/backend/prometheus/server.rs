@@ -15,11 +15,12 @@ use tokio::io::AsyncWriteExt;
 use tokio::sync::{watch, Semaphore};
 
 use super::config::{Listen, PrometheusConfig, Settings};
+use super::events::ScrapeEvent;
 use super::handler::ScrapeHandler;
 use super::per_client::PerClient;
 use super::write_deadline::WriteDeadline;
 use crate::error::ConfigError;
-use crate::registry::{Event, Registry};
+use crate::registry::Registry;
 
 /// How long shutdown waits for connections to finish.
 const DRAIN: Duration = Duration::from_secs(5);
@@ -146,12 +147,12 @@ async fn accept_loop(
         // The client's share first: past it, the connection is closed at once (no 503 is
         // written to a client that already holds its share of the slots).
         let Some(share) = per_client.admit(peer.ip()) else {
-            handler.registry().self_metrics().record(Event::ScrapeConnectionLimit);
+            handler.count(ScrapeEvent::ConnectionLimit);
             drop(stream);
             continue;
         };
         let Ok(slot) = Arc::clone(&slots).try_acquire_owned() else {
-            handler.registry().self_metrics().record(Event::ScrapeConnectionLimit);
+            handler.count(ScrapeEvent::ConnectionLimit);
             if let Ok(permit) = Arc::clone(&refusals).try_acquire_owned() {
                 let tls = acceptor.is_some();
                 tokio::spawn(async move {
@@ -215,13 +216,13 @@ async fn serve_connection(stream: tokio::net::TcpStream, conn: Conn) {
         let tls = match tokio::time::timeout(settings.header_timeout, acceptor.accept(stream)).await {
             Ok(Ok(tls)) => tls,
             _ => {
-                handler.registry().self_metrics().record(Event::ScrapeTlsHandshake);
+                handler.count(ScrapeEvent::TlsHandshake);
                 return;
             }
         };
         if let Some(t) = &settings.tls {
             if !super::tls::client_name_allowed(tls.get_ref().1, &t.allowed_client_names) {
-                handler.registry().self_metrics().record(Event::ScrapeClientName);
+                handler.count(ScrapeEvent::ClientName);
                 return;
             }
         }

@@ -5,6 +5,7 @@
 
 mod client;
 mod config;
+mod events;
 pub(crate) mod from_url;
 mod grouping;
 mod proxy;
@@ -18,13 +19,14 @@ use hyper::Method;
 
 pub use client::PushError;
 pub use config::{PushMethod, PushgatewayBuilder, PushgatewayConfig};
+pub use events::PushEvent;
 pub use from_url::{
     ENV_PUSH_BEARER_TOKEN_FILE, ENV_PUSH_CA_FILE, ENV_PUSH_CLIENT_CERT, ENV_PUSH_CLIENT_KEY, ENV_PUSH_INTERVAL_SECONDS,
     ENV_PUSH_PASSWORD_FILE, ENV_PUSH_PIN_SHA256, ENV_PUSH_PROXY_PASSWORD_FILE, ENV_PUSH_PROXY_USER, ENV_PUSH_USER,
 };
 
 use crate::export::{ExporterError, Format, PushExporter};
-use crate::registry::{Event, Registry};
+use crate::registry::Registry;
 
 /// Pushes a registry to a Pushgateway (what `Backend::Pushgateway` runs).
 pub struct PushgatewayExporter {
@@ -93,10 +95,10 @@ impl PushgatewayExporter {
         let Some(rt) = &self.runtime else { return Ok(()) };
         let deadline = Instant::now() + budget;
         let mut delay = self.config.initial_backoff;
-        let events = registry.self_metrics();
+        let events = registry.self_metrics().register_own::<PushEvent>();
         loop {
             if !last && self.breaker.admit(Instant::now()) == Admit::Refuse {
-                events.record(Event::PushSkippedCircuitOpen);
+                events.record(PushEvent::SkippedCircuitOpen);
                 tracing::debug!("push skipped: the circuit breaker is open");
                 return Ok(());
             }
@@ -104,21 +106,21 @@ impl PushgatewayExporter {
             self.count_outcome(registry, &result);
             match result {
                 Ok(_) => {
-                    events.record(if method == Method::DELETE { Event::PushDeleted } else { Event::PushSent });
+                    events.record(if method == Method::DELETE { PushEvent::Deleted } else { PushEvent::Sent });
                     return Ok(());
                 }
                 Err(e) if self.breaker.is_open() && !last => {
-                    events.record(Event::PushFailed);
+                    events.record(PushEvent::Failed);
                     return Err(fail(Box::new(e)));
                 }
                 Err(e) if e.is_retryable() && Instant::now() + delay < deadline => {
-                    events.record(Event::PushRetried);
+                    events.record(PushEvent::Retried);
                     tracing::debug!(error = %e, retry_in = ?delay, "push failed; retrying");
                     std::thread::sleep(jitter(delay));
                     delay = next_backoff(delay, self.config.max_backoff);
                 }
                 Err(e) => {
-                    events.record(Event::PushFailed);
+                    events.record(PushEvent::Failed);
                     return Err(fail(Box::new(e)));
                 }
             }
@@ -129,12 +131,12 @@ impl PushgatewayExporter {
 impl PushgatewayExporter {
     /// Feeds one request's outcome to the breaker, and counts what it changes.
     fn count_outcome(&self, registry: &Registry, result: &Result<hyper::StatusCode, PushError>) {
-        let events = registry.self_metrics();
+        let events = registry.self_metrics().register_own::<PushEvent>();
         let transition = match result {
             Ok(_) => self.breaker.succeeded(),
             Err(e) => {
                 if matches!(e, PushError::PinMismatch) {
-                    events.record(Event::PushPinMismatch);
+                    events.record(PushEvent::PinMismatch);
                 }
                 if e.is_outage() {
                     self.breaker.failed(Instant::now())
@@ -145,14 +147,14 @@ impl PushgatewayExporter {
         };
         match transition {
             Some(Transition::Opened) => {
-                events.record(Event::PushCircuitOpened);
+                events.record(PushEvent::CircuitOpened);
                 tracing::warn!(
                     cool_down = ?self.config.breaker.cool_down,
                     "Pushgateway circuit breaker opened after repeated failures; pushes pause"
                 );
             }
             Some(Transition::Closed) => {
-                events.record(Event::PushCircuitClosed);
+                events.record(PushEvent::CircuitClosed);
                 tracing::info!("Pushgateway circuit breaker closed: the gateway answers again");
             }
             None => {}

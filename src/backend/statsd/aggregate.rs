@@ -7,9 +7,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, Weak};
 
 use super::config::StatsdConfig;
+use super::events::StatsdEvent;
 use super::wire::{KeyRenderer, LineFormatter, Lines, WireKey};
 use crate::export::escape::parse_label_pairs;
-use crate::registry::{Event, FamilyRef, Registry, Series, SELF_PREFIX};
+use crate::registry::{FamilyRef, Registry, Series, SELF_PREFIX};
 use crate::storage::{CounterCell, GaugeCell};
 
 struct Prev<C> {
@@ -20,8 +21,8 @@ struct Prev<C> {
 }
 
 /// Events not sent over StatsD: the sender's own traffic, which changes at every flush.
-const NOT_SENT: &[Event] =
-    &[Event::StatsdPointsSent, Event::StatsdLinesSent, Event::StatsdPayloadsSent, Event::StatsdBytesSent];
+const NOT_SENT: &[StatsdEvent] =
+    &[StatsdEvent::PointsSent, StatsdEvent::LinesSent, StatsdEvent::PayloadsSent, StatsdEvent::BytesSent];
 
 /// What one flush produces: a point's lines, or a point StatsD cannot carry.
 pub(crate) enum Out {
@@ -67,7 +68,7 @@ impl Aggregates {
     ) {
         self.pass += 1;
         let pass = self.pass;
-        let events = registry.self_metrics();
+        let events = &registry.self_metrics().register_own::<StatsdEvent>();
         let global = registry.global_labels();
         let key_of = |name: &str, seconds: bool, labels: &str| {
             let pairs = parse_label_pairs(labels);
@@ -110,22 +111,27 @@ impl Aggregates {
             gauges.retain(|_, p| p.seen == pass && p.series.strong_count() > 0);
         }
         if config.self_metrics {
-            self.own.resize(Event::ALL.len(), 0);
-            self.own_keys.resize(Event::ALL.len(), None);
+            // Counts come in a stable order (sets registered later come after), so a count's
+            // place is its identity.
             let (prev, keys) = (&mut self.own, &mut self.own_keys);
-            events.for_each(|event, count| {
-                let i = event as usize;
-                let delta = count.saturating_sub(prev[i]);
-                if delta == 0 || NOT_SENT.contains(&event) {
-                    return;
+            let mut i = 0;
+            registry.self_metrics().for_each(|c| {
+                if prev.len() <= i {
+                    prev.push(0);
+                    keys.push(None);
                 }
-                prev[i] = count;
-                let key = keys[i].get_or_insert_with(|| {
-                    let name = format!("{SELF_PREFIX}{}", event.family());
-                    let labels = format!("reason=\"{}\"", event.reason());
-                    key_of(&name, false, &labels)
-                });
-                out(Out::Lines(fmt.count(key, delta.min(i64::MAX as u64) as i64)));
+                let delta = c.count.saturating_sub(prev[i]);
+                let own_traffic = NOT_SENT.iter().any(|e| e.family() == c.family && e.reason() == c.reason);
+                if delta > 0 && !own_traffic {
+                    prev[i] = c.count;
+                    let key = keys[i].get_or_insert_with(|| {
+                        let name = format!("{SELF_PREFIX}{}", c.family);
+                        let labels = format!("reason=\"{}\"", c.reason);
+                        key_of(&name, false, &labels)
+                    });
+                    out(Out::Lines(fmt.count(key, delta.min(i64::MAX as u64) as i64)));
+                }
+                i += 1;
             });
         }
     }

@@ -9,6 +9,7 @@
 
 mod aggregate;
 mod config;
+mod events;
 mod from_url;
 mod sink;
 mod stream;
@@ -28,6 +29,7 @@ use crossbeam_channel::{Receiver, Sender};
 pub use config::{
     Dialect, EtsyLabels, HistogramAs, StatsdBuilder, StatsdConfig, StatsdTransport, MAX_PAYLOAD, MIN_PAYLOAD,
 };
+pub use events::StatsdEvent;
 pub(crate) use from_url::config_from_url;
 pub use from_url::{
     ENV_STATSD_AGGREGATE, ENV_STATSD_CA_FILE, ENV_STATSD_CLIENT_CERT, ENV_STATSD_CLIENT_KEY, ENV_STATSD_DIALECT,
@@ -90,17 +92,11 @@ impl PullExporter for StatsdExporter {
     }
 
     fn start(&mut self, registry: Registry) -> Result<(), ExporterError> {
-        registry.inner.shared.events.activate(crate::registry::Group::Statsd);
+        let events = registry.self_metrics().register_own::<StatsdEvent>();
         let fail = |e: std::io::Error| ExporterError::Start { exporter: "statsd".into(), source: Box::new(e) };
         let points = self.points.take().ok_or_else(|| fail(std::io::Error::other("started twice")))?;
         let abandon = Arc::new(AtomicBool::new(false));
-        let sink = CountingSink::open(
-            &self.plan,
-            &self.config,
-            Arc::clone(&registry.inner.shared.events),
-            Arc::clone(&abandon),
-        )
-        .map_err(fail)?;
+        let sink = CountingSink::open(&self.plan, &self.config, events, Arc::clone(&abandon)).map_err(fail)?;
         let done = Arc::clone(&sink.done);
         let send = QueuingMetricSink::builder().with_capacity(self.config.send_queue_capacity).build(sink);
         let (stop_tx, stop_rx) = crossbeam_channel::bounded(1);

@@ -11,10 +11,10 @@ use std::sync::Arc;
 use cadence::{MetricSink, UdpMetricSink, UnixMetricSink};
 
 use super::config::{StatsdConfig, StatsdTransport};
+use super::events::{Counters, StatsdEvent};
 use super::stream::{Connector, StreamSink, Timing};
 use super::wire::points_in;
 use crate::error::ConfigError;
-use crate::registry::{Event, SelfMetrics};
 
 /// A resolved transport, checked at configuration time and opened when the exporter starts.
 #[derive(Debug, Clone)]
@@ -59,7 +59,7 @@ enum Transport {
 /// Counts sent lines, payloads, bytes and points, and lost points by reason.
 pub(crate) struct CountingSink {
     transport: Transport,
-    events: Arc<SelfMetrics>,
+    events: Counters,
     gauge_reset: bool,
     /// Set when the shutdown budget is spent: what is still queued is given up and counted.
     abandon: Arc<AtomicBool>,
@@ -68,12 +68,7 @@ pub(crate) struct CountingSink {
 }
 
 impl CountingSink {
-    pub(crate) fn open(
-        plan: &Plan,
-        c: &StatsdConfig,
-        events: Arc<SelfMetrics>,
-        abandon: Arc<AtomicBool>,
-    ) -> io::Result<Self> {
+    pub(crate) fn open(plan: &Plan, c: &StatsdConfig, events: Counters, abandon: Arc<AtomicBool>) -> io::Result<Self> {
         let transport = match plan {
             Plan::Udp(addr) => {
                 let local = if addr.is_ipv4() { "0.0.0.0:0" } else { "[::]:0" };
@@ -93,7 +88,7 @@ impl CountingSink {
                     timing,
                     c.breaker,
                     Arc::clone(&abandon),
-                    Arc::clone(&events),
+                    events.clone(),
                 ))
             }
         };
@@ -101,9 +96,9 @@ impl CountingSink {
         Ok(Self { transport, events, gauge_reset, abandon, done: Arc::new(AtomicU64::new(0)) })
     }
 
-    fn send(&self, payload: &str) -> Result<(), Event> {
+    fn send(&self, payload: &str) -> Result<(), StatsdEvent> {
         if self.abandon.load(Ordering::Acquire) {
-            return Err(Event::StatsdShutdown);
+            return Err(StatsdEvent::Shutdown);
         }
         let r = match &self.transport {
             Transport::Udp(s) => s.emit(payload).map(drop),
@@ -112,8 +107,8 @@ impl CountingSink {
         };
         r.map_err(|e| {
             tracing::debug!(error = %e, "StatsD datagram not sent");
-            self.events.record(Event::StatsdWriteError);
-            Event::StatsdSendFailed
+            self.events.record(StatsdEvent::WriteError);
+            StatsdEvent::SendFailed
         })
     }
 }
@@ -130,10 +125,10 @@ impl MetricSink for CountingSink {
         match result {
             Ok(()) => {
                 let lines = payload.split('\n').filter(|l| !l.is_empty()).count() as u64;
-                self.events.add(Event::StatsdPointsSent, points);
-                self.events.add(Event::StatsdLinesSent, lines);
-                self.events.add(Event::StatsdPayloadsSent, 1);
-                self.events.add(Event::StatsdBytesSent, payload.len() as u64);
+                self.events.add(StatsdEvent::PointsSent, points);
+                self.events.add(StatsdEvent::LinesSent, lines);
+                self.events.add(StatsdEvent::PayloadsSent, 1);
+                self.events.add(StatsdEvent::BytesSent, payload.len() as u64);
             }
             Err(reason) => self.events.add(reason, points),
         }

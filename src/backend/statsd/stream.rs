@@ -17,10 +17,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use super::events::{Counters, StatsdEvent};
 use crate::backend::outbound::breaker::{Admit, Breaker, Transition};
 use crate::backend::outbound::CircuitBreaker;
 use crate::backend::retry::{jitter, next_backoff};
-use crate::registry::{Event, SelfMetrics};
 
 /// How to open a connection.
 #[derive(Debug, Clone)]
@@ -106,7 +106,7 @@ pub(crate) struct StreamSink {
     timing: Timing,
     state: Mutex<State>,
     stop: Arc<AtomicBool>,
-    events: Arc<SelfMetrics>,
+    events: Counters,
     breaker: Breaker,
 }
 
@@ -137,7 +137,7 @@ impl StreamSink {
         timing: Timing,
         breaker: CircuitBreaker,
         stop: Arc<AtomicBool>,
-        events: Arc<SelfMetrics>,
+        events: Counters,
     ) -> Self {
         let state =
             State { conn: None, backoff: timing.initial_backoff, next_attempt: Instant::now(), ever_connected: false };
@@ -147,29 +147,29 @@ impl StreamSink {
     fn count(&self, transition: Option<Transition>) {
         match transition {
             Some(Transition::Opened) => {
-                self.events.record(Event::StatsdCircuitOpened);
+                self.events.record(StatsdEvent::CircuitOpened);
                 tracing::warn!(
                     "StatsD circuit breaker opened after repeated failed connects; payloads are dropped and counted"
                 );
             }
             Some(Transition::Closed) => {
-                self.events.record(Event::StatsdCircuitClosed);
+                self.events.record(StatsdEvent::CircuitClosed);
                 tracing::info!("StatsD circuit breaker closed: the server accepts connections again");
             }
             None => {}
         }
     }
 
-    fn connect(&self) -> Result<Conn, Event> {
+    fn connect(&self) -> Result<Conn, StatsdEvent> {
         match &self.connector {
             Connector::Tcp(addr) => {
-                connect_tcp(addr, &self.timing).map(Conn::Tcp).map_err(|_| Event::StatsdConnectError)
+                connect_tcp(addr, &self.timing).map(Conn::Tcp).map_err(|_| StatsdEvent::ConnectError)
             }
             #[cfg(feature = "tls")]
             Connector::Tls { addr, name, config } => {
-                let mut sock = connect_tcp(addr, &self.timing).map_err(|_| Event::StatsdConnectError)?;
+                let mut sock = connect_tcp(addr, &self.timing).map_err(|_| StatsdEvent::ConnectError)?;
                 let mut conn = rustls::ClientConnection::new(Arc::clone(config), name.clone())
-                    .map_err(|_| Event::StatsdTlsError)?;
+                    .map_err(|_| StatsdEvent::TlsError)?;
                 let handshake = (|| {
                     sock.set_read_timeout(Some(self.timing.connect))?;
                     while conn.is_handshaking() {
@@ -180,16 +180,16 @@ impl StreamSink {
                 if let Err(e) = handshake {
                     if crate::backend::outbound::pin::is_pin_mismatch(&e) {
                         tracing::warn!("StatsD server's public key matches no configured pin");
-                        return Err(Event::StatsdPinMismatch);
+                        return Err(StatsdEvent::PinMismatch);
                     }
                     tracing::warn!(error = %e, "StatsD TLS handshake failed");
-                    return Err(Event::StatsdTlsError);
+                    return Err(StatsdEvent::TlsError);
                 }
                 Ok(Conn::Tls(Box::new(rustls::StreamOwned::new(conn, sock))))
             }
             Connector::Unix(path) => {
-                let s = UnixStream::connect(path).map_err(|_| Event::StatsdConnectError)?;
-                s.set_write_timeout(Some(self.timing.write)).map_err(|_| Event::StatsdConnectError)?;
+                let s = UnixStream::connect(path).map_err(|_| StatsdEvent::ConnectError)?;
+                s.set_write_timeout(Some(self.timing.write)).map_err(|_| StatsdEvent::ConnectError)?;
                 Ok(Conn::Unix(s))
             }
         }
@@ -212,7 +212,7 @@ impl StreamSink {
     /// Writes `payload` whole, reconnecting as often as it takes while the circuit is closed.
     /// An error (the reason its points are lost) when stopped, or at once while the circuit
     /// is open.
-    pub(crate) fn send(&self, payload: &[u8]) -> Result<(), Event> {
+    pub(crate) fn send(&self, payload: &[u8]) -> Result<(), StatsdEvent> {
         let mut st = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut from = 0;
         loop {
@@ -222,18 +222,18 @@ impl StreamSink {
             if st.conn.is_none() {
                 let admit = self.breaker.admit(Instant::now());
                 if admit == Admit::Refuse {
-                    return Err(Event::StatsdCircuitOpen);
+                    return Err(StatsdEvent::CircuitOpen);
                 }
                 if admit == Admit::Go && !self.wait_until(st.next_attempt) {
-                    return Err(Event::StatsdShutdown);
+                    return Err(StatsdEvent::Shutdown);
                 }
                 if self.stop.load(Ordering::Acquire) {
-                    return Err(Event::StatsdShutdown);
+                    return Err(StatsdEvent::Shutdown);
                 }
                 match self.connect() {
                     Ok(c) => {
                         if st.ever_connected {
-                            self.events.record(Event::StatsdReconnect);
+                            self.events.record(StatsdEvent::Reconnect);
                             tracing::info!("StatsD connection re-established");
                         }
                         self.count(self.breaker.succeeded());
@@ -267,7 +267,7 @@ impl StreamSink {
                 Ok(()) => return Ok(()),
                 Err(e) => {
                     tracing::debug!(error = %e, "StatsD write failed; reconnecting");
-                    self.events.record(Event::StatsdWriteError);
+                    self.events.record(StatsdEvent::WriteError);
                     st.conn = None;
                     st.next_attempt = Instant::now();
                     // Lines the old connection took whole count as sent; resend from the first

@@ -10,10 +10,9 @@ use std::sync::{Arc, OnceLock};
 use crossbeam_channel::{Sender, TrySendError};
 use parking_lot::Mutex;
 
+use super::events::{Counters, StatsdEvent};
 use super::wire::{KeyRenderer, WireKey};
-use crate::registry::{
-    Event, MetricKind, NewSeries, Registry, SelfMetrics, SeriesEvent, SeriesHook, SeriesObserver, SeriesRef, Unit,
-};
+use crate::registry::{MetricKind, NewSeries, Registry, SeriesEvent, SeriesHook, SeriesObserver, SeriesRef, Unit};
 
 /// What a point is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,8 +64,8 @@ pub(crate) struct Target {
     pub(crate) immediate: bool,
     pub(crate) render: KeyRenderer,
     pub(crate) gauges: ImmediateGauges,
-    /// The registry's self-metrics, known once it is built.
-    pub(crate) events: OnceLock<Arc<SelfMetrics>>,
+    /// The backend's own self-metrics in the registry, known once it is built.
+    pub(crate) events: OnceLock<Counters>,
 }
 
 /// The observer a StatsD backend brings to the registry.
@@ -75,7 +74,7 @@ pub(crate) struct StatsdObserver(pub(crate) Arc<Target>);
 
 impl SeriesObserver for StatsdObserver {
     fn attach(&self, registry: &Registry) {
-        let _ = self.0.events.set(Arc::clone(&registry.inner.shared.events));
+        let _ = self.0.events.set(registry.self_metrics().register_own::<StatsdEvent>());
     }
 
     fn watch(&self, s: NewSeries<'_>) -> Option<Box<dyn SeriesHook>> {
@@ -87,7 +86,7 @@ impl SeriesObserver for StatsdObserver {
         let events = match t.events.get() {
             Some(e) => e,
             None => {
-                fallback = SelfMetrics::default();
+                fallback = crate::registry::SelfMetrics::default().register_own::<StatsdEvent>();
                 &fallback
             }
         };
@@ -125,8 +124,8 @@ impl SeriesHook for Tap {
         let point = Point { key: Arc::clone(&self.key), value, kind };
         let dropped = match t.tx.try_send(point) {
             Ok(()) => return,
-            Err(TrySendError::Full(_)) => Event::StatsdQueueFull,
-            Err(TrySendError::Disconnected(_)) => Event::StatsdShutdown,
+            Err(TrySendError::Full(_)) => StatsdEvent::QueueFull,
+            Err(TrySendError::Disconnected(_)) => StatsdEvent::Shutdown,
         };
         if let Some(events) = t.events.get() {
             events.record(dropped);

@@ -8,8 +8,8 @@ use cadence::prelude::*;
 use cadence::{Metric, MetricBuilder, NopMetricSink, StatsdClient};
 
 use super::config::{Dialect, EtsyLabels, HistogramAs};
+use super::events::{Counters, StatsdEvent};
 use crate::policy::sanitize::statsd_wire;
-use crate::registry::{Event, SelfMetrics};
 
 /// A series' name and tags as they go on the wire (tags only in the DogStatsD dialect; the
 /// others fold them into the name or drop them).
@@ -31,13 +31,13 @@ pub(crate) struct KeyRenderer {
     pub(crate) tags: Vec<(String, String)>,
 }
 
-fn clean<'a>(s: &'a str, events: &SelfMetrics, also_dot: bool) -> Cow<'a, str> {
+fn clean<'a>(s: &'a str, events: &Counters, also_dot: bool) -> Cow<'a, str> {
     let mut out = statsd_wire(s);
     if also_dot && out.contains('.') {
         out = Cow::Owned(out.replace('.', "_"));
     }
     if matches!(out, Cow::Owned(_)) {
-        events.record(Event::StatsdWire);
+        events.record(StatsdEvent::Wire);
     }
     out
 }
@@ -54,7 +54,7 @@ impl KeyRenderer {
         name: &str,
         seconds: bool,
         pairs: impl Iterator<Item = (&'a str, &'a str)>,
-        events: &SelfMetrics,
+        events: &Counters,
     ) -> WireKey {
         let duration_scale = if seconds || name.ends_with("_seconds") {
             Some(1000.0)

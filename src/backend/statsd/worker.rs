@@ -13,9 +13,10 @@ use crossbeam_channel::{select, Receiver};
 
 use super::aggregate::{Aggregates, Out};
 use super::config::StatsdConfig;
+use super::events::{Counters, StatsdEvent};
 use super::tap::{ImmediateGauges, Point, PointKind, TapKey, UNSENT};
 use super::wire::{KeyRenderer, LineFormatter, Lines};
-use crate::registry::{Event, Registry, SelfMetrics};
+use crate::registry::Registry;
 
 /// Lines packed into payloads of at most `limit` bytes. On a stream every line ends with `\n`;
 /// in a datagram lines are separated by `\n`.
@@ -47,7 +48,7 @@ struct State {
     agg: Aggregates,
     /// Fractions of counter increments not sent yet (cadence writes whole counts).
     carry: HashMap<usize, (Weak<TapKey>, f64)>,
-    events: Arc<SelfMetrics>,
+    events: Counters,
 }
 
 impl Worker {
@@ -59,7 +60,7 @@ impl Worker {
             submitted: 0,
             agg: Aggregates::default(),
             carry: HashMap::new(),
-            events: Arc::clone(&self.registry.inner.shared.events),
+            events: self.registry.self_metrics().register_own::<StatsdEvent>(),
         };
         let mut next_flush = Instant::now() + c.flush_interval;
         loop {
@@ -112,12 +113,12 @@ impl Worker {
             PointKind::Gauge => {
                 p.key.sent(p.value);
                 st.fmt.gauge(key, p.value).or_else(|| {
-                    st.events.record(Event::StatsdNotRepresentable);
+                    st.events.record(StatsdEvent::NotRepresentable);
                     None
                 })
             }
             PointKind::Sample => st.fmt.sample(key, p.value).or_else(|| {
-                st.events.record(Event::StatsdNotRepresentable);
+                st.events.record(StatsdEvent::NotRepresentable);
                 None
             }),
         };
@@ -134,7 +135,7 @@ impl Worker {
         let pk = &mut st.packer;
         let alone = lines.text.len() + usize::from(pk.stream);
         if alone > pk.limit {
-            st.events.record(Event::StatsdOversize);
+            st.events.record(StatsdEvent::Oversize);
             return;
         }
         let need = lines.text.len() + usize::from(pk.stream || !pk.buf.is_empty());
@@ -161,7 +162,7 @@ impl Worker {
         match self.send.emit(&pk.buf) {
             Ok(_) => st.submitted += 1,
             Err(_) => {
-                st.events.add(Event::StatsdSendQueueFull, pk.points);
+                st.events.add(StatsdEvent::SendQueueFull, pk.points);
                 // Whichever gauge lines were in it, the next flush sends every gauge again.
                 for (key, _) in self.gauges.lock().iter() {
                     key.last_sent.store(UNSENT, Ordering::Relaxed);
@@ -179,7 +180,7 @@ impl Worker {
         for o in lines {
             match o {
                 Out::Lines(l) => self.put(st, &l),
-                Out::NotRepresentable => st.events.record(Event::StatsdNotRepresentable),
+                Out::NotRepresentable => st.events.record(StatsdEvent::NotRepresentable),
             }
         }
         if !self.config.aggregate {
@@ -206,7 +207,7 @@ impl Worker {
             true
         });
         for l in lines {
-            st.events.record(Event::StatsdGaugeResent);
+            st.events.record(StatsdEvent::GaugeResent);
             self.put(st, &l);
         }
     }
