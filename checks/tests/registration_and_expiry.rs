@@ -191,3 +191,23 @@ fn the_raw_key_cache_is_bounded_across_families_and_lookups_stay_correct_past_it
         .sum();
     assert_eq!(rendered_total, 150.0, "every increment is counted exactly once: {t}");
 }
+
+#[test]
+fn idle_series_the_facade_recorded_expire_too() {
+    let clock = Arc::new(ManualClock::default());
+    let r = Registry::builder().idle_timeout(Duration::from_secs(60)).clock(clock.clone()).build();
+    let recorder = codomyrmex_metrics::FacadeRecorder::new(r.clone());
+    metrics::with_local_recorder(&recorder, || {
+        metrics::counter!("jobs", "queue" => "mail").increment(1);
+        metrics::counter!("jobs", "queue" => "sms").increment(1);
+    });
+    assert_eq!(r.run_upkeep(), 0);
+    clock.advance(Duration::from_secs(61));
+    metrics::with_local_recorder(&recorder, || metrics::counter!("jobs", "queue" => "sms").increment(1));
+    assert_eq!(r.run_upkeep(), 1, "the facade's cache does not keep an idle series alive");
+    let t = r.render(Format::PrometheusText);
+    assert!(!t.contains("queue=\"mail\""), "{t}");
+    // It comes back as a fresh series, through the same recorder.
+    metrics::with_local_recorder(&recorder, || metrics::counter!("jobs", "queue" => "mail").increment(5));
+    assert!(r.render(Format::PrometheusText).contains("jobs_total{queue=\"mail\"} 5\n"));
+}

@@ -1,9 +1,12 @@
 //! The facade's fast path: a cache from a `metrics::Key` (whose hash `metrics` computes when it
 //! builds the key) to the series the policy resolved it to. A hit is one read-locked probe;
 //! a miss takes the full path (family by name, labels in key order, policy) and fills it.
-//! Bounded; cleared by upkeep so that idle series can expire.
+//! Bounded. The recorder owns it. It holds series weakly, so it never keeps an idle series
+//! from expiring (a key whose series expired is a miss, and resolves a fresh one), and it
+//! empties itself when the registry's upkeep has removed series (the registry's expiry
+//! generation changed), which frees what the dead entries held.
 
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use hashbrown::HashTable;
 use metrics::Key;
@@ -21,6 +24,39 @@ pub(crate) enum Cached {
     Histogram(Option<Arc<Series<HistogramCell>>>),
 }
 
+/// What the table holds: the same, weakly.
+enum Held {
+    Counter(Option<Weak<Series<CounterCell>>>),
+    Gauge(Option<Weak<Series<GaugeCell>>>),
+    Histogram(Option<Weak<Series<HistogramCell>>>),
+}
+
+/// `None` when the series is gone; `Some(None)` when the policy dropped the measurement.
+fn upgrade<C>(w: &Option<Weak<Series<C>>>) -> Option<Option<Arc<Series<C>>>> {
+    match w {
+        None => Some(None),
+        Some(w) => w.upgrade().map(Some),
+    }
+}
+
+impl Held {
+    fn of(c: &Cached) -> Self {
+        match c {
+            Cached::Counter(s) => Self::Counter(s.as_ref().map(Arc::downgrade)),
+            Cached::Gauge(s) => Self::Gauge(s.as_ref().map(Arc::downgrade)),
+            Cached::Histogram(s) => Self::Histogram(s.as_ref().map(Arc::downgrade)),
+        }
+    }
+
+    fn get(&self) -> Option<Cached> {
+        Some(match self {
+            Self::Counter(w) => Cached::Counter(upgrade(w)?),
+            Self::Gauge(w) => Cached::Gauge(upgrade(w)?),
+            Self::Histogram(w) => Cached::Histogram(upgrade(w)?),
+        })
+    }
+}
+
 impl Cached {
     pub(crate) fn kind(&self) -> MetricKind {
         match self {
@@ -32,7 +68,9 @@ impl Cached {
 }
 
 pub(crate) struct FacadeCache {
-    table: RwLock<HashTable<(Key, Cached)>>,
+    table: RwLock<HashTable<(Key, Held)>>,
+    /// The registry's expiry generation the entries were resolved under.
+    generation: std::sync::atomic::AtomicU64,
     /// Most keys held.
     limit: usize,
     /// Longest name, label key or label value a held key may have, in bytes.
@@ -49,25 +87,40 @@ const MAX_CANDIDATES: usize = 8;
 
 impl FacadeCache {
     pub(crate) fn new(limit: usize, part_cap: usize) -> Self {
-        Self { table: RwLock::new(HashTable::new()), limit, part_cap }
+        Self { table: RwLock::new(HashTable::new()), generation: Default::default(), limit, part_cap }
     }
 
+    /// The series `key` resolved to, if cached under the registry's current `generation`.
     #[inline]
-    pub(crate) fn get(&self, key: &Key) -> Option<Cached> {
+    pub(crate) fn get(&self, key: &Key, generation: u64) -> Option<Cached> {
+        use std::sync::atomic::Ordering;
+        if self.generation.load(Ordering::Relaxed) != generation {
+            self.table.write().clear();
+            self.generation.store(generation, Ordering::Relaxed);
+            return None;
+        }
         let hash = key.get_hash();
-        self.table.read().find(hash, |(k, _)| k == key).map(|(_, c)| c.clone())
+        self.table.read().find(hash, |(k, _)| k == key).and_then(|(_, held)| held.get())
     }
 
-    /// Keeps `key` unless the cache is full, a part of the key is longer than the caps, or
-    /// its probe already meets [`MAX_CANDIDATES`] keys (such keys take the full path on every
-    /// call: slower, and bounded in bytes and in comparisons).
-    pub(crate) fn insert(&self, key: &Key, value: Cached) {
+    /// Keeps `key`, resolved under `resolved_at` (the expiry generation when its lookup began),
+    /// unless upkeep has removed series since (`now` differs: it may be one of them), the cache
+    /// is full, a part of the key is longer than the caps, or its probe already meets
+    /// [`MAX_CANDIDATES`] keys (such keys take the full path on every call: slower, and bounded
+    /// in bytes and in comparisons).
+    pub(crate) fn insert(&self, key: &Key, value: &Cached, resolved_at: u64, now: u64) {
+        if resolved_at != now {
+            return;
+        }
         let cap = self.part_cap;
         if key.name().len() > cap || key.labels().any(|l| l.key().len() > cap || l.value().len() > cap) {
             return;
         }
         let hash = key.get_hash();
         let mut table = self.table.write();
+        if self.generation.load(std::sync::atomic::Ordering::Relaxed) != resolved_at {
+            return;
+        }
         let mut candidates = 0;
         let present = table
             .find(hash, |(k, _)| {
@@ -76,11 +129,7 @@ impl FacadeCache {
             })
             .is_some();
         if !present && candidates < MAX_CANDIDATES && table.len() < self.limit {
-            table.insert_unique(hash, (key.clone(), value), |(k, _)| k.get_hash());
+            table.insert_unique(hash, (key.clone(), Held::of(&value)), |(k, _)| k.get_hash());
         }
-    }
-
-    pub(crate) fn clear(&self) {
-        self.table.write().clear();
     }
 }

@@ -1,6 +1,6 @@
 use metrics::{CounterFn, GaugeFn, HistogramFn, Key, KeyName, Metadata, SharedString};
 
-use super::cache::Cached;
+use super::cache::{Cached, FacadeCache};
 use crate::instrument::values;
 use crate::registry::family::Series;
 use crate::registry::{Event, FamilyRef, MetricKind, Registry, Unit};
@@ -22,33 +22,43 @@ use crate::storage::{CounterCell, GaugeCell, HistogramCell};
 /// });
 /// assert!(m.render(Format::PrometheusText).contains("jobs_done_total{queue=\"mail\"} 2"));
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct FacadeRecorder {
     registry: Registry,
+    /// Keys to series, the facade's own (clones share it).
+    cache: std::sync::Arc<FacadeCache>,
+}
+
+impl std::fmt::Debug for FacadeRecorder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FacadeRecorder").field("registry", &self.registry).finish_non_exhaustive()
+    }
 }
 
 impl FacadeRecorder {
-    /// A recorder for `registry`.
+    /// A recorder for `registry`, with a key cache of its own (bounded at twice the
+    /// registry's series limit).
     pub fn new(registry: Registry) -> Self {
-        Self { registry }
+        let (limit, part_cap) = registry.facade_cache_bounds();
+        Self { registry, cache: std::sync::Arc::new(FacadeCache::new(limit, part_cap)) }
     }
 
     /// The series for `key`: the cache first, then the full path, whose result is cached.
     #[inline]
     fn cached(&self, kind: MetricKind, key: &Key) -> Cached {
-        let cache = &self.registry.inner.facade_cache;
-        if let Some(hit) = cache.get(key) {
+        let generation = self.registry.expiry_generation();
+        if let Some(hit) = self.cache.get(key, generation) {
             if hit.kind() == kind {
                 return hit;
             }
             self.registry.self_metrics().record(Event::TypeConflict);
             return Cached::Counter(None);
         }
-        self.resolve(kind, key)
+        self.resolve(kind, key, generation)
     }
 
     #[cold]
-    fn resolve(&self, kind: MetricKind, key: &Key) -> Cached {
+    fn resolve(&self, kind: MetricKind, key: &Key, generation: u64) -> Cached {
         if self.registry.inner.shared.disabled {
             return Cached::Counter(None);
         }
@@ -61,7 +71,7 @@ impl FacadeRecorder {
             FamilyRef::Gauge(f) => Cached::Gauge(values::by_key(&f, &pairs, |f, raw| f.get(raw))),
             FamilyRef::Histogram(f) => Cached::Histogram(values::by_key(&f, &pairs, |f, raw| f.get(raw))),
         };
-        self.registry.inner.facade_cache.insert(key, resolved.clone());
+        self.cache.insert(key, &resolved, generation, self.registry.expiry_generation());
         resolved
     }
 }

@@ -157,8 +157,6 @@ impl RegistryBuilder {
     /// Builds the registry.
     pub fn build(self) -> Registry {
         let mut policy = self.policy;
-        let max_total = policy.max_series_total();
-        let part_cap = policy.max_label_value_len().max(validate::MAX_NAME_LEN);
         let max_families = self.max_families.unwrap_or(DEFAULT_MAX_FAMILIES);
         policy.global_label_keys = self.global.iter().map(|(k, _)| k.clone()).collect();
         let mut rendered = String::new();
@@ -187,7 +185,7 @@ impl RegistryBuilder {
                 buckets_by_prefix: self.buckets_by_prefix,
                 max_families,
                 max_facade_families: self.max_facade_families.unwrap_or(max_families / 2).min(max_families),
-                facade_cache: crate::facade::cache::FacadeCache::new(max_total.saturating_mul(2), part_cap),
+                expiry_generation: std::sync::atomic::AtomicU64::new(0),
                 collectors: RwLock::new(Arc::from(Vec::new())),
                 process_registered: std::sync::atomic::AtomicBool::new(false),
             }),

@@ -118,7 +118,9 @@ pub(crate) struct Inner {
     /// Of those, the most the facade may create.
     pub(crate) max_facade_families: usize,
     /// The facade's key → series cache.
-    pub(crate) facade_cache: crate::facade::cache::FacadeCache,
+    /// Bumped whenever upkeep removes series: whoever holds series (the facade's cache) drops
+    /// what it holds when it changes.
+    pub(crate) expiry_generation: std::sync::atomic::AtomicU64,
     /// Callbacks run before each read ([`Registry::register_collector`]).
     pub(crate) collectors: RwLock<Arc<[collect::CollectFn]>>,
     /// Whether the process metrics are registered (feature `process`).
@@ -180,10 +182,23 @@ impl Registry {
     /// Returns how many series expired.
     pub fn run_upkeep(&self) -> usize {
         let Some(idle) = self.inner.idle_timeout else { return 0 };
-        // The facade cache holds series too; it refills itself on the next calls.
-        self.inner.facade_cache.clear();
         let now = self.inner.shared.clock.now();
-        self.inner.families.read().by_name.values().map(|f| f.expire(now, idle)).sum()
+        let expired = self.inner.families.read().by_name.values().map(|f| f.expire(now, idle)).sum();
+        if expired > 0 {
+            self.inner.expiry_generation.fetch_add(1, std::sync::atomic::Ordering::Release);
+        }
+        expired
+    }
+
+    /// Changes whenever upkeep removed series (see [`Self::run_upkeep`]).
+    pub(crate) fn expiry_generation(&self) -> u64 {
+        self.inner.expiry_generation.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// The facade's cache bounds: most keys, and the longest part a cached key may have.
+    pub(crate) fn facade_cache_bounds(&self) -> (usize, usize) {
+        let p = &self.inner.shared.policy;
+        (p.max_series_total().saturating_mul(2), p.max_label_value_len().max(crate::policy::validate::MAX_NAME_LEN))
     }
 
     /// The bucket layout for a histogram named `name` without explicit buckets: the longest
