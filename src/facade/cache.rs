@@ -129,7 +129,7 @@ impl FacadeCache {
             })
             .is_some();
         if !present && candidates < MAX_CANDIDATES && table.len() < self.limit {
-            table.insert_unique(hash, (key.clone(), Held::of(&value)), |(k, _)| k.get_hash());
+            table.insert_unique(hash, (key.clone(), Held::of(value)), |(k, _)| k.get_hash());
         }
     }
 }
