@@ -64,6 +64,7 @@
 //! series; counters render with `_total`; every change is counted under `codomyrmex_metrics_`.
 
 #![deny(missing_docs)]
+#![warn(unreachable_pub, missing_debug_implementations)]
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -93,10 +94,10 @@ pub use instrument::{Counter, CounterFamily, Gauge, GaugeFamily, Histogram, Hist
 pub use policy::{Policy, SensitiveAction, SensitiveGuard, ValueAllowlist};
 pub use registry::{
     Clock, Descriptor, Event, ManualClock, MetricKind, MetricOpts, NewSeries, Registry, RegistryBuilder, SelfCount,
-    SelfCounters, SelfMetrics, SelfReason, Series, SeriesEvent, SeriesHook, SeriesObserver, SeriesRef, SystemClock,
-    Unit, DEFAULT_MAX_FAMILIES, MAX_COLLECTORS, MAX_HELP_LEN, SELF_PREFIX,
+    SelfCounters, SelfMetrics, SelfReason, SeriesEvent, SeriesHook, SeriesObserver, SeriesRef, SystemClock, Unit,
+    DEFAULT_MAX_FAMILIES, MAX_COLLECTORS, MAX_HELP_LEN, SELF_PREFIX,
 };
-pub use storage::{Buckets, BucketsError, CounterCell, GaugeCell, HistogramCell, HistogramSnapshot, MAX_BUCKETS};
+pub use storage::{Buckets, BucketsError, HistogramCell, HistogramSnapshot, MAX_BUCKETS};
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]

@@ -80,7 +80,7 @@ proptest! {
         help in hostile_string(),
         observations in prop::collection::vec(-1e9f64..1e9, 0..20),
     ) {
-        let guard = SensitiveGuard { enabled: false, ..SensitiveGuard::default() };
+        let guard = SensitiveGuard::default().with_enabled(false);
         let r = Registry::builder().policy(Policy::default().with_sensitive_guard(guard)).build();
         let counters = r.counter_family("p", &help, &["v"]).unwrap();
         let gauges = r.gauge_family("g", "gauges", &["v"]).unwrap();

@@ -115,7 +115,7 @@ fn the_drop_action_makes_the_measurement_a_noop() {
 
 #[test]
 fn the_hash_action_gives_stable_opaque_values() {
-    let guard = SensitiveGuard { hash_key: 42, action: SensitiveAction::Hash, ..SensitiveGuard::default() };
+    let guard = SensitiveGuard::default().with_hash_key(42).with_action(SensitiveAction::Hash);
     let r = registry(Policy::default().with_sensitive_guard(guard));
     let f = r.counter_family("c", "h", &["k"]).unwrap();
     f.with(&["dave@example.com"]).inc();

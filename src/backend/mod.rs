@@ -35,15 +35,20 @@ pub use handle::{get_metrics, Metrics, MetricsBuilder};
 #[cfg_attr(docsrs, doc(cfg(any(feature = "pushgateway", feature = "statsd"))))]
 pub use outbound::{CircuitBreaker, ENV_ALLOWED_BACKEND_HOSTS};
 
+// The backends' types are used from the crate root; their pages live in their modules (shown
+// there once, not a second time at the root).
 #[cfg(feature = "prometheus")]
 #[cfg_attr(docsrs, doc(cfg(feature = "prometheus")))]
+#[doc(no_inline)]
 pub use prometheus::{PrometheusBuilder, PrometheusConfig, PrometheusExporter, ScrapeEvent, ScrapeHandler};
 #[cfg(feature = "pushgateway")]
 #[cfg_attr(docsrs, doc(cfg(feature = "pushgateway")))]
+#[doc(no_inline)]
 pub use pushgateway::{PushEvent, PushMethod, PushgatewayBuilder, PushgatewayConfig, PushgatewayExporter};
 pub use secret_file::SecretFilePolicy;
 #[cfg(feature = "statsd")]
 #[cfg_attr(docsrs, doc(cfg(feature = "statsd")))]
+#[doc(no_inline)]
 pub use statsd::{
     Dialect, EtsyLabels, HistogramAs, StatsdBuilder, StatsdConfig, StatsdEvent, StatsdExporter, StatsdTransport,
 };

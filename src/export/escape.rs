@@ -4,7 +4,7 @@
 //! Numbers are written exactly: integers in full, floats in their shortest round-trip form.
 
 /// Appends `v` with `\` → `\\`, `"` → `\"`, line feed → `\n`.
-pub fn escape_label_value(out: &mut String, v: &str) {
+pub(crate) fn escape_label_value(out: &mut String, v: &str) {
     if !v.bytes().any(|b| matches!(b, b'\\' | b'"' | b'\n')) {
         out.push_str(v);
         return;
@@ -20,7 +20,7 @@ pub fn escape_label_value(out: &mut String, v: &str) {
 }
 
 /// Appends HELP text: `\` → `\\` and line feed → `\n`; OpenMetrics also escapes `"`.
-pub fn escape_help(out: &mut String, help: &str, openmetrics: bool) {
+pub(crate) fn escape_help(out: &mut String, help: &str, openmetrics: bool) {
     for c in help.chars() {
         match c {
             '\\' => out.push_str("\\\\"),
@@ -32,7 +32,7 @@ pub fn escape_help(out: &mut String, help: &str, openmetrics: bool) {
 }
 
 /// Appends `k="v",k2="v2"` for the pairs, values escaped.
-pub fn write_label_pairs<'a>(out: &mut String, pairs: impl IntoIterator<Item = (&'a str, &'a str)>) {
+pub(crate) fn write_label_pairs<'a>(out: &mut String, pairs: impl IntoIterator<Item = (&'a str, &'a str)>) {
     for (i, (k, v)) in pairs.into_iter().enumerate() {
         if i > 0 {
             out.push(',');
@@ -46,14 +46,14 @@ pub fn write_label_pairs<'a>(out: &mut String, pairs: impl IntoIterator<Item = (
 
 /// Appends an integer.
 #[inline]
-pub fn write_u64(out: &mut String, v: u64) {
+pub(crate) fn write_u64(out: &mut String, v: u64) {
     out.push_str(itoa::Buffer::new().format(v));
 }
 
 /// Appends a float the way both formats read it: `NaN`, `+Inf`, `-Inf`, integers without a
 /// fraction, anything else in its shortest form that parses back to the same `f64`.
 #[inline]
-pub fn write_f64(out: &mut String, v: f64) {
+pub(crate) fn write_f64(out: &mut String, v: f64) {
     if v.is_nan() {
         out.push_str("NaN");
     } else if v.is_infinite() {
@@ -70,7 +70,7 @@ pub fn write_f64(out: &mut String, v: f64) {
 }
 
 /// Parses rendered label pairs (`k="v",…`) back into unescaped pairs.
-pub fn parse_label_pairs(s: &str) -> Vec<(String, String)> {
+pub(crate) fn parse_label_pairs(s: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
     let mut rest = s;
     while let Some(eq) = rest.find("=\"") {

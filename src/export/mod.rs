@@ -1,7 +1,7 @@
 //! Exporters: encoders for the pull formats and the traits custom backends implement.
 
 mod encode;
-pub mod escape;
+pub(crate) mod escape;
 mod exporter;
 mod view;
 

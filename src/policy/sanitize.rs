@@ -5,6 +5,7 @@ use std::borrow::Cow;
 
 /// What sanitizing changed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Sanitized {
     /// Control characters were removed.
     pub removed_control: bool,

@@ -22,7 +22,7 @@ use crate::policy::cardinality::{self, Overflow, OVERFLOW_LABEL, OVERFLOW_LABELS
 
 /// A cell plus what a handle needs to report refused values.
 #[derive(Debug)]
-pub struct Series<C> {
+pub(crate) struct Series<C> {
     pub(crate) cell: C,
     pub(crate) desc: Arc<Descriptor>,
     /// The hooks of the observers that watch it (see [`super::observer`]); `None` for most.

@@ -22,7 +22,8 @@ pub use builder::RegistryBuilder;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use collect::MAX_COLLECTORS;
 pub use descriptor::{Descriptor, MetricKind, Unit};
-pub use family::Series;
+#[allow(unused_imports)] // by the StatsD backend, when compiled in
+pub(crate) use family::Series;
 pub use observer::{NewSeries, SeriesEvent, SeriesHook, SeriesObserver, SeriesRef};
 pub use register::{MetricOpts, MAX_HELP_LEN};
 #[allow(unused_imports)] // used by the backends, when any is compiled in

@@ -67,7 +67,7 @@ pub struct NewSeries<'a> {
 
 /// Receives the single events of the series it chooses to watch.
 pub trait SeriesObserver: Send + Sync + std::fmt::Debug + 'static {
-    /// Called once when the registry is built, before any series exists [nothing].
+    /// Called once when the registry is built, before any series exists (by default, nothing).
     fn attach(&self, registry: &Registry) {
         let _ = registry;
     }

@@ -371,7 +371,7 @@ impl Registry {
 
 /// Rewrites a facade name into the metric-name grammar: every other character becomes `_`,
 /// and a leading digit gets a `_` before it. An empty name becomes `_`.
-pub fn sanitize_name(name: &str) -> String {
+pub(crate) fn sanitize_name(name: &str) -> String {
     let mut out = String::with_capacity(name.len() + 1);
     for (i, c) in name.chars().enumerate() {
         let ok = c.is_ascii_alphabetic() || c == '_' || c == ':' || (i > 0 && c.is_ascii_digit());

@@ -20,7 +20,7 @@ macro_rules! self_events {
         #[non_exhaustive]
         $vis enum $name { $( #[doc = concat!("`", $family, "{reason=\"", $reason, "\"}`")] $variant ),+ }
 
-        #[allow(dead_code)] // a set may be read through `SelfReason` alone
+        #[allow(dead_code, unreachable_pub)] // a set may be private, or read through `SelfReason` alone
         impl $name {
             /// Every reason of the set, in rendering order.
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
@@ -102,7 +102,7 @@ self_events! {
 }
 
 /// Help text of each core self-metric family.
-pub fn family_help(family: &str) -> &'static str {
+pub(crate) fn family_help(family: &str) -> &'static str {
     match family {
         "label_keys_refused" => "Label keys dropped from a series by the policy, by reason.",
         "label_values_sanitized" => "Label values changed by sanitization or mapped to `other`, by reason.",

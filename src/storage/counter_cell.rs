@@ -7,7 +7,7 @@ use super::{atomic_f64_add, Line};
 /// so integer increments never pay for floating point. A sharded counter spreads its integer
 /// part over one cache line per core, so threads adding at once do not contend.
 #[derive(Debug, Default)]
-pub struct CounterCell {
+pub(crate) struct CounterCell {
     int: AtomicU64,
     float: AtomicU64,
     shards: Option<Box<Shards>>,
@@ -21,12 +21,12 @@ struct Shards {
 
 impl CounterCell {
     /// A counter at zero.
-    pub const fn new() -> Self {
+    pub(crate) const fn new() -> Self {
         Self { int: AtomicU64::new(0), float: AtomicU64::new(0), shards: None }
     }
 
     /// A counter at zero whose integer part is sharded per core (at most 8 shards).
-    pub fn sharded() -> Self {
+    pub(crate) fn sharded() -> Self {
         let shards = *SHARDS;
         if shards <= 1 {
             return Self::new();
@@ -36,7 +36,7 @@ impl CounterCell {
 
     /// Adds an integer amount.
     #[inline]
-    pub fn add(&self, n: u64) {
+    pub(crate) fn add(&self, n: u64) {
         match &self.shards {
             None => self.int.fetch_add(n, Ordering::Relaxed),
             Some(s) => s.lines[thread_index() & s.mask].0[0].fetch_add(n, Ordering::Relaxed),
@@ -45,7 +45,7 @@ impl CounterCell {
 
     /// Adds a float amount; the caller has checked that it is finite and `>= 0`.
     #[inline]
-    pub fn add_f64(&self, v: f64) {
+    pub(crate) fn add_f64(&self, v: f64) {
         atomic_f64_add(&self.float, v);
     }
 
@@ -55,7 +55,7 @@ impl CounterCell {
     /// Sharded, the raise goes into the base word by compare-and-swap against the base it read,
     /// so two threads raising to the same `n` at once add it once: the loser sees the winner's
     /// base and retries against the new total. The base only grows, so there is no ABA.
-    pub fn raise_to(&self, n: u64) -> u64 {
+    pub(crate) fn raise_to(&self, n: u64) -> u64 {
         let Some(shards) = &self.shards else {
             return n.saturating_sub(self.int.fetch_max(n, Ordering::Relaxed));
         };
@@ -74,7 +74,7 @@ impl CounterCell {
     }
 
     /// The integer part.
-    pub fn int_value(&self) -> u64 {
+    pub(crate) fn int_value(&self) -> u64 {
         let base = self.int.load(Ordering::Relaxed);
         match &self.shards {
             None => base,
@@ -83,12 +83,12 @@ impl CounterCell {
     }
 
     /// The float part.
-    pub fn float_value(&self) -> f64 {
+    pub(crate) fn float_value(&self) -> f64 {
         f64::from_bits(self.float.load(Ordering::Relaxed))
     }
 
     /// The whole value as `f64`.
-    pub fn value(&self) -> f64 {
+    pub(crate) fn value(&self) -> f64 {
         self.int_value() as f64 + self.float_value()
     }
 

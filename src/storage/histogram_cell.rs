@@ -5,9 +5,10 @@ use super::shard::{thread_index, SHARDS};
 use super::{atomic_f64_add, Buckets, Line};
 
 /// A fixed-bucket histogram: per bucket a counter, plus a sum, in one shard per core so that
-/// threads observing at once do not fight over cache lines. The count is the sum of the
-/// buckets, so `_count` always equals the `+Inf` bucket. Memory is fixed at creation, whatever
-/// the number of observations and whether or not anyone reads them.
+/// threads observing at once do not fight over cache lines. Outside the crate it is read-only
+/// (what [`crate::export::SeriesValue::Histogram`] shows); only the crate records into it.
+/// The count is the sum of the buckets, so `_count` always equals the `+Inf` bucket. Memory is
+/// fixed at creation, whatever the number of observations and whether or not anyone reads them.
 #[derive(Debug)]
 pub struct HistogramCell {
     bounds: Arc<[f64]>,
@@ -37,7 +38,7 @@ impl HistogramSnapshot {
 
 impl HistogramCell {
     /// An empty histogram with the given layout.
-    pub fn new(buckets: &Buckets) -> Self {
+    pub(crate) fn new(buckets: &Buckets) -> Self {
         let bounds = buckets.shared();
         let slots = bounds.len() + 2;
         let stride = slots.div_ceil(8) * 8;
@@ -54,7 +55,7 @@ impl HistogramCell {
 
     /// Records one observation; the caller has refused non-finite values.
     #[inline]
-    pub fn observe(&self, v: f64) {
+    pub(crate) fn observe(&self, v: f64) {
         let shard = if self.mask == 0 { 0 } else { thread_index() & self.mask };
         let idx = self.bucket_index(v);
         if let Some(c) = self.slot(shard, idx) {

@@ -10,8 +10,8 @@ mod histogram_cell;
 mod shard;
 
 pub use buckets::{Buckets, BucketsError, MAX_BUCKETS};
-pub use counter_cell::CounterCell;
-pub use gauge_cell::GaugeCell;
+pub(crate) use counter_cell::CounterCell;
+pub(crate) use gauge_cell::GaugeCell;
 pub use histogram_cell::{HistogramCell, HistogramSnapshot};
 
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -43,6 +43,7 @@ impl std::fmt::Debug for Password {
 
 /// Rate limits: sustained requests per second and burst, per client address and in total.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub struct RateLimit {
     /// Requests per second, sustained.
     pub per_second: u32,
@@ -53,6 +54,7 @@ pub struct RateLimit {
 /// TLS settings for the endpoint.
 #[cfg(feature = "tls")]
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct TlsSettings {
     pub(crate) cert: PathBuf,
     pub(crate) key: PathBuf,

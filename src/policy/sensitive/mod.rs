@@ -89,8 +89,16 @@ impl SensitiveKind {
     }
 }
 
-/// The sensitive-data guard's settings.
+/// The sensitive-data guard's settings: [`SensitiveGuard::default`], then the `with_*`
+/// methods (fields may be read, and set on a guard you hold, but new ones may come).
+///
+/// ```
+/// use codomyrmex_metrics::{SensitiveAction, SensitiveGuard};
+/// let guard = SensitiveGuard::default().with_detect_ip(true).with_action(SensitiveAction::Hash);
+/// assert!(guard.detect_ip && !guard.detect_uuid);
+/// ```
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct SensitiveGuard {
     /// Whether the guard runs at all [true].
     pub enabled: bool,
@@ -126,6 +134,49 @@ fn random_key() -> u64 {
 }
 
 impl SensitiveGuard {
+    /// Turns the guard on or off \[on\].
+    #[must_use]
+    pub fn with_enabled(mut self, on: bool) -> Self {
+        self.enabled = on;
+        self
+    }
+
+    /// The key words refused [`DEFAULT_SENSITIVE_KEYS`].
+    #[must_use]
+    pub fn with_keys<I: IntoIterator<Item = S>, S: Into<String>>(mut self, keys: I) -> Self {
+        self.keys = keys.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Redacts IP addresses \[off\].
+    #[must_use]
+    pub fn with_detect_ip(mut self, on: bool) -> Self {
+        self.detect_ip = on;
+        self
+    }
+
+    /// Redacts UUIDs \[off\].
+    #[must_use]
+    pub fn with_detect_uuid(mut self, on: bool) -> Self {
+        self.detect_uuid = on;
+        self
+    }
+
+    /// What to do with a sensitive value \[redact\].
+    #[must_use]
+    pub fn with_action(mut self, action: SensitiveAction) -> Self {
+        self.action = action;
+        self
+    }
+
+    /// The key of [`SensitiveAction::Hash`]'s hash [random per process]; fix it to keep hashed
+    /// values stable across restarts.
+    #[must_use]
+    pub fn with_hash_key(mut self, key: u64) -> Self {
+        self.hash_key = key;
+        self
+    }
+
     /// Whether a label key names sensitive data.
     pub fn is_sensitive_key(&self, key: &str) -> bool {
         if !self.enabled {
