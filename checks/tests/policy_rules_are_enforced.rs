@@ -254,3 +254,25 @@ fn policy_runs_once_per_series_not_per_increment() {
     assert_eq!(r.self_metrics().get(Event::ControlChars), 1);
     assert!(text(&r).contains("c_total{k=\"ab\"} 100\n"));
 }
+
+/// Past a metric's series limit, a label set never seen before goes to the overflow series
+/// at the cost of a read-locked probe: the policy does not run again for it (an attacker's
+/// flood of distinct values cannot make every call pay the policy and the write lock). Each
+/// such call is still counted as an overflow.
+#[test]
+fn a_flood_past_the_limit_folds_into_overflow_without_rerunning_the_policy() {
+    let r = codomyrmex_metrics::Registry::builder().policy(Policy::default().with_max_series_per_metric(10)).build();
+    let f = r.counter_family("logins", "Logins.", &["user"]).unwrap();
+    for i in 0..10 {
+        f.inc(&[&format!("user-{i}")]);
+    }
+    // Each value looks like an e-mail: the guard would count a redaction each time it ran.
+    for i in 0..1_000 {
+        f.inc(&[&format!("someone{i}@example.com")]);
+    }
+    let e = r.self_metrics();
+    assert_eq!(e.get(Event::OverflowMetric), 1_000, "every folded call is counted");
+    assert!(e.get(Event::RedactedEmail) <= 1, "the policy ran {} times past the limit", e.get(Event::RedactedEmail));
+    let text = r.render(codomyrmex_metrics::Format::PrometheusText);
+    assert!(text.contains("logins_total{codomyrmex_overflow=\"true\"} 1000\n"), "{text}");
+}

@@ -213,8 +213,29 @@ impl<C: Cell> Family<C> {
             if let Some(e) = table.raw.find(hash, |e| key_eq(&e.key, raw)) {
                 return f(e.target.as_ref());
             }
+            // Full: a label set never seen before goes to the overflow series without the
+            // policy or the write lock, so a flood of new values costs each call a probe.
+            if let Some(ov) = &table.overflow {
+                if let Some(event) = self.full(table.series.len()) {
+                    self.shared.events.record(event);
+                    return f(Some(ov));
+                }
+            }
         }
         f(self.resolve(hash, raw, None).as_ref())
+    }
+
+    /// Which limit a new series would pass, if any: the metric's, then the registry's.
+    #[inline]
+    fn full(&self, in_metric: usize) -> Option<Event> {
+        let policy = &self.shared.policy;
+        if in_metric >= policy.series_limit(&self.desc.policy_name) {
+            Some(Event::OverflowMetric)
+        } else if self.shared.total.load(Ordering::Relaxed) >= policy.max_series_total() {
+            Some(Event::OverflowGlobal)
+        } else {
+            None
+        }
     }
 
     /// Runs `f` on the series for `raw` (values in schema order, or sorted `k, v` pairs for a
