@@ -1,0 +1,192 @@
+//! Labelled lookups against every peer, in one run: three `&str` labels looked up per call over
+//! 500 series, with 1 and 2 threads; `measured` both with dynamic labels (`ParaCord`) and with
+//! its fastest form, labels from a fixed `IndexSet` (a dense array behind them). And how the
+//! lookup cost grows from 50 to 50,000 series. Issue 12's targets: at most 0.9x the fastest of
+//! prometheus, prometheus-client and measured with 1 and 2 threads; growth at most 1.5x from 50
+//! to 50,000 series, and at most 1.0x measured there.
+//! Run: `cargo bench -p codomyrmex-metrics-checks --bench lookups` (`BENCH_QUICK=1` for a short run).
+
+mod common;
+
+use std::hint::black_box;
+
+use codomyrmex_metrics::{Policy, Registry};
+use common::{median_ns, median_ns_threads, Table};
+use indexmap::IndexSet;
+use measured::LabelGroup;
+use paracord::ParaCord;
+
+const SAMPLES: usize = 11;
+
+fn iters() -> u64 {
+    if common::quick() {
+        400_000
+    } else {
+        4_000_000
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Debug, LabelGroup)]
+#[label(set = DynSet)]
+struct Dyn<'a> {
+    #[label(dynamic_with = ParaCord)]
+    method: &'a str,
+    #[label(dynamic_with = ParaCord)]
+    route: &'a str,
+    #[label(dynamic_with = ParaCord)]
+    status: &'a str,
+}
+
+#[derive(Clone, Copy, PartialEq, Debug, LabelGroup)]
+#[label(set = FixedSet)]
+struct Fixed {
+    #[label(fixed_with = IndexSet<&'static str>)]
+    method: &'static str,
+    #[label(fixed_with = IndexSet<&'static str>)]
+    route: &'static str,
+    #[label(fixed_with = IndexSet<&'static str>)]
+    status: &'static str,
+}
+
+/// `routes` routes x 5 methods x 5 statuses, in a scrambled, repeatable order.
+fn label_sets(routes: usize) -> (Vec<[&'static str; 3]>, [Vec<&'static str>; 3]) {
+    let methods = vec!["GET", "POST", "PUT", "DELETE", "PATCH"];
+    let statuses = vec!["200", "201", "404", "500", "503"];
+    let route_names: Vec<&'static str> =
+        (0..routes).map(|i| &*Box::leak(format!("/api/v1/resource{i}/:id").into_boxed_str())).collect();
+    let mut sets = Vec::new();
+    for m in &methods {
+        for r in &route_names {
+            for s in &statuses {
+                sets.push([*m, *r, *s]);
+            }
+        }
+    }
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    for i in (1..sets.len()).rev() {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        sets.swap(i, (x % (i as u64 + 1)) as usize);
+    }
+    (sets, [methods, route_names, statuses])
+}
+
+fn ours(sets: &[[&'static str; 3]]) -> Registry {
+    let r = Registry::builder().policy(Policy::default().with_max_series_per_metric(sets.len() + 1)).build();
+    r.counter_family("requests", "h", &["method", "route", "status"]).unwrap();
+    r
+}
+
+/// One thread or two, each looking up the sets in turn (two threads start half-way apart).
+fn run(threads: usize, iters: u64, sets: &[[&'static str; 3]], f: impl Fn(&[&'static str; 3]) + Sync) -> f64 {
+    let n_sets = sets.len();
+    if threads == 1 {
+        median_ns(SAMPLES, iters, |n| {
+            for i in 0..n as usize {
+                f(black_box(&sets[i % n_sets]));
+            }
+        })
+    } else {
+        median_ns_threads(SAMPLES, iters, threads, |n| {
+            let start = fastrand_start();
+            for i in 0..n as usize {
+                f(black_box(&sets[(start + i) % n_sets]));
+            }
+        })
+    }
+}
+
+fn fastrand_start() -> usize {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(0);
+    h.finish() as usize
+}
+
+fn lookups(threads: usize) {
+    let (sets, [methods, routes, statuses]) = label_sets(20);
+    let unit = if threads == 1 { "ns/op" } else { "ns/op per thread" };
+    let mut t = Table::new(&format!("3 string labels looked up per call, 500 series, {threads} thread(s)"), unit);
+
+    let r = ours(&sets);
+    let f = r.counter_family("requests", "h", &["method", "route", "status"]).unwrap();
+    t.add("codomyrmex", run(threads, iters(), &sets, |s| f.inc(s)));
+
+    let md = measured::CounterVec::with_label_set(DynSet {
+        method: ParaCord::default(),
+        route: ParaCord::default(),
+        status: ParaCord::default(),
+    });
+    t.add(
+        "measured (ParaCord)",
+        run(threads, iters(), &sets, |s| md.inc(Dyn { method: s[0], route: s[1], status: s[2] })),
+    );
+
+    let mf = measured::CounterVec::with_label_set(FixedSet {
+        method: methods.iter().copied().collect(),
+        route: routes.iter().copied().collect(),
+        status: statuses.iter().copied().collect(),
+    });
+    t.add(
+        "measured (fixed IndexSet)",
+        run(threads, iters(), &sets, |s| mf.inc(Fixed { method: s[0], route: s[1], status: s[2] })),
+    );
+
+    let pv =
+        prometheus::IntCounterVec::new(prometheus::Opts::new("requests", "h"), &["method", "route", "status"]).unwrap();
+    t.add("prometheus", run(threads, iters(), &sets, |s| pv.with_label_values(s).inc()));
+
+    type PcLabels = [(&'static str, &'static str); 3];
+    let pcf =
+        prometheus_client::metrics::family::Family::<PcLabels, prometheus_client::metrics::counter::Counter>::default();
+    t.add(
+        "prometheus-client",
+        run(threads, iters(), &sets, |s| {
+            pcf.get_or_create(&[("method", s[0]), ("route", s[1]), ("status", s[2])]).inc();
+        }),
+    );
+    let fastest = ["measured (ParaCord)", "measured (fixed IndexSet)", "prometheus", "prometheus-client"]
+        .into_iter()
+        .min_by(|a, b| t.value(a).total_cmp(&t.value(b)))
+        .unwrap_or("prometheus");
+    t.print("codomyrmex", Some((fastest, 0.9)));
+}
+
+fn scaling() {
+    let mut t = Table::new("lookup cost as the family grows (3 labels, 1 thread)", "ns/op");
+    let mut ours_at = Vec::new();
+    let mut measured_at = Vec::new();
+    for routes in [2usize, 2_000] {
+        let (sets, [methods, routes_v, statuses]) = label_sets(routes);
+        let n = sets.len();
+        let r = ours(&sets);
+        let f = r.counter_family("requests", "h", &["method", "route", "status"]).unwrap();
+        let v = run(1, iters() / 2, &sets, |s| f.inc(s));
+        t.add(&format!("codomyrmex, {n} series"), v);
+        ours_at.push(v);
+        let mf = measured::CounterVec::with_label_set(FixedSet {
+            method: methods.iter().copied().collect(),
+            route: routes_v.iter().copied().collect(),
+            status: statuses.iter().copied().collect(),
+        });
+        let v = run(1, iters() / 2, &sets, |s| mf.inc(Fixed { method: s[0], route: s[1], status: s[2] }));
+        t.add(&format!("measured (fixed IndexSet), {n} series"), v);
+        measured_at.push(v);
+    }
+    t.print("codomyrmex, 50000 series", Some(("measured (fixed IndexSet), 50000 series", 1.0)));
+    let growth = ours_at[1] / ours_at[0];
+    let verdict = if growth <= 1.5 { "MET" } else { "MISSED" };
+    println!("Target: codomyrmex grows <= 1.5x from 50 to 50,000 series: {growth:.2}x, {verdict}");
+    println!("(measured (fixed IndexSet) grows {:.2}x)", measured_at[1] / measured_at[0]);
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    println!("## labelled lookups (median of {SAMPLES} samples)");
+    lookups(1);
+    lookups(2);
+    scaling();
+}
