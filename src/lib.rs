@@ -90,7 +90,10 @@ pub use instrument::http::{
 #[cfg(feature = "process")]
 #[cfg_attr(docsrs, doc(cfg(feature = "process")))]
 pub use instrument::PROCESS_METRICS;
-pub use instrument::{Counter, CounterFamily, Gauge, GaugeFamily, Histogram, HistogramFamily, MAX_LABEL_KEYS};
+pub use instrument::{
+    Counter, CounterFamily, Fixed, FixedLabels, FixedLabelsError, Gauge, GaugeFamily, Histogram, HistogramFamily,
+    MAX_LABEL_KEYS,
+};
 pub use policy::{Policy, SensitiveAction, SensitiveGuard, ValueAllowlist};
 pub use registry::{
     Clock, Descriptor, Event, ManualClock, MetricKind, MetricOpts, NewSeries, Registry, RegistryBuilder, SelfCount,

@@ -5,6 +5,7 @@
 //! A family resolves label values to handles once, through the policy, and caches the result.
 
 mod counter;
+mod fixed;
 mod gauge;
 mod histogram;
 #[cfg(feature = "tower")]
@@ -15,6 +16,7 @@ mod register;
 pub(crate) mod values;
 
 pub use counter::{Counter, CounterFamily};
+pub use fixed::{Fixed, FixedLabels, FixedLabelsError};
 pub use gauge::{Gauge, GaugeFamily};
 pub use histogram::{Histogram, HistogramFamily};
 #[cfg(feature = "process")]
@@ -60,6 +62,36 @@ macro_rules! family_methods {
             /// Number of series (the overflow series not included).
             pub fn series_count(&self) -> usize {
                 self.fam.len()
+            }
+
+            /// Every label set of `L` resolved now, through the policy as [`Self::with`] does,
+            /// into one handle each: a lookup is then an array index ([`crate::Fixed::get`]).
+            ///
+            /// # Errors
+            /// The family's keys are not `L::KEYS`, `L` has more sets than the metric may have
+            /// series, or a set has not one value per key.
+            pub fn fixed<L: crate::FixedLabels>(&self) -> Result<crate::Fixed<$handle, L>, crate::FixedLabelsError> {
+                let desc = &self.fam.desc;
+                let name = || desc.name().to_owned();
+                let declared: Vec<String> =
+                    desc.keys.as_deref().unwrap_or_default().iter().map(|k| k.to_string()).collect();
+                if declared.iter().map(String::as_str).ne(L::KEYS.iter().copied()) {
+                    return Err(crate::FixedLabelsError::Keys { name: name(), declared, fixed: L::KEYS.to_vec() });
+                }
+                let limit = self.fam.series_limit();
+                if L::COUNT > limit {
+                    return Err(crate::FixedLabelsError::TooMany { name: name(), limit, count: L::COUNT });
+                }
+                let mut handles = Vec::with_capacity(L::COUNT);
+                for index in 0..L::COUNT {
+                    let values = L::values(index);
+                    if values.len() != L::KEYS.len() {
+                        let (got, keys) = (values.len(), L::KEYS.len());
+                        return Err(crate::FixedLabelsError::Arity { name: name(), index, got, keys });
+                    }
+                    handles.push(self.with(&values));
+                }
+                Ok(crate::Fixed::new(handles))
             }
         }
 

@@ -442,6 +442,11 @@ impl<C: Cell> Family<C> {
         }
     }
 
+    /// The most series this family may hold (the policy's limit for it).
+    pub(crate) fn series_limit(&self) -> usize {
+        self.shared.policy.series_limit(&self.desc.policy_name)
+    }
+
     /// Number of series, the overflow series not included.
     pub(crate) fn len(&self) -> usize {
         self.table.read().series.len()
