@@ -4,7 +4,7 @@
 //! lookup cost grows from 50 to 50,000 series. Issue 12's targets: at most 0.9x the fastest of
 //! prometheus, prometheus-client and measured with 1 and 2 threads; growth at most 1.5x from 50
 //! to 50,000 series, and at most 1.0x measured there; the typed-label path (`FixedLabels`) at
-//! most 1.2x a dense array of atomics.
+//! most 1.2x a dense array of atomics; creating a series at most 3x measured's.
 //! Run: `cargo bench -p codomyrmex-metrics-checks --bench lookups` (`BENCH_QUICK=1` for a short run).
 
 mod common;
@@ -236,6 +236,78 @@ fn typed() {
     t.print("codomyrmex (fixed)", Some(("dense array of atomics (floor)", 1.2)));
 }
 
+/// Creating series: 20,000 label sets never seen, each recorded once (the policy, the tables
+/// and the allocations a new series costs). Issue 12's target: at most 3x measured's.
+fn creation() {
+    const N: usize = 20_000;
+    let values: Vec<String> = (0..N).map(|i| format!("/api/v1/items/{i:08}")).collect();
+    let per_series = |f: &mut dyn FnMut(&str)| {
+        let started = std::time::Instant::now();
+        for v in &values {
+            f(black_box(v));
+        }
+        started.elapsed().as_nanos() as f64 / N as f64
+    };
+    let median = |mut make: Box<dyn FnMut() -> Box<dyn FnMut(&str)>>| {
+        let mut samples: Vec<f64> = (0..5).map(|_| per_series(&mut *make())).collect();
+        samples.sort_by(f64::total_cmp);
+        samples[samples.len() / 2]
+    };
+    let mut t = Table::new("creating a series (20,000 new label sets, one label)", "ns/series");
+    t.add(
+        "codomyrmex",
+        median(Box::new(|| {
+            let r = Registry::builder().policy(Policy::default().with_max_series_per_metric(N + 1)).build();
+            let f = r.counter_family("requests", "h", &["route"]).unwrap();
+            Box::new(move |v: &str| f.inc(&[v]))
+        })),
+    );
+    t.add(
+        "codomyrmex, sensitive-data guard off (what the guard costs)",
+        median(Box::new(|| {
+            let guard = codomyrmex_metrics::SensitiveGuard::default().with_enabled(false);
+            let policy = Policy::default().with_max_series_per_metric(N + 1).with_sensitive_guard(guard);
+            let r = Registry::builder().policy(policy).build();
+            let f = r.counter_family("requests", "h", &["route"]).unwrap();
+            Box::new(move |v: &str| f.inc(&[v]))
+        })),
+    );
+    t.add(
+        "measured (ParaCord)",
+        median(Box::new(|| {
+            let m = measured::CounterVec::with_label_set(OneSet { route: ParaCord::default() });
+            Box::new(move |v: &str| m.inc(One { route: v }))
+        })),
+    );
+    t.add(
+        "prometheus",
+        median(Box::new(|| {
+            let p = prometheus::IntCounterVec::new(prometheus::Opts::new("requests", "h"), &["route"]).unwrap();
+            Box::new(move |v: &str| p.with_label_values(&[v]).inc())
+        })),
+    );
+    t.add(
+        "prometheus-client",
+        median(Box::new(|| {
+            let f = prometheus_client::metrics::family::Family::<
+                [(&'static str, String); 1],
+                prometheus_client::metrics::counter::Counter,
+            >::default();
+            Box::new(move |v: &str| {
+                f.get_or_create(&[("route", v.to_owned())]).inc();
+            })
+        })),
+    );
+    t.print("codomyrmex", Some(("measured (ParaCord)", 3.0)));
+}
+
+#[derive(Clone, Copy, PartialEq, Debug, LabelGroup)]
+#[label(set = OneSet)]
+struct One<'a> {
+    #[label(dynamic_with = ParaCord)]
+    route: &'a str,
+}
+
 fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
@@ -245,4 +317,5 @@ fn main() {
     lookups(2);
     scaling();
     typed();
+    creation();
 }
