@@ -31,3 +31,26 @@ pub(crate) fn env_allowed_hosts(value: &str, host: &str) -> Result<Vec<String>, 
     hosts::AllowedHosts::parse("allowed_hosts", &entries).map_err(env_err)?.check("backend", host).map_err(env_err)?;
     Ok(entries)
 }
+
+/// A client certificate and key named by a pair of variables: both, or neither.
+pub(crate) fn env_client_cert(
+    get: &dyn Fn(&str) -> Option<String>,
+    cert_var: &'static str,
+    key_var: &'static str,
+) -> Result<Option<(String, String)>, crate::ConfigError> {
+    let needs = |var: &'static str, other: &str| crate::ConfigError::Env { var, reason: format!("{other} needs it") };
+    match (get(cert_var), get(key_var)) {
+        (Some(c), Some(k)) => Ok(Some((c.trim().to_owned(), k.trim().to_owned()))),
+        (None, None) => Ok(None),
+        (Some(_), None) => Err(needs(key_var, cert_var)),
+        (None, Some(_)) => Err(needs(cert_var, key_var)),
+    }
+}
+
+/// The pins of a comma-separated variable; an error naming it when the build has no TLS.
+pub(crate) fn env_pins(var: &'static str, value: &str) -> Result<Vec<String>, crate::ConfigError> {
+    if !cfg!(feature = "tls") {
+        return Err(crate::ConfigError::Env { var, reason: "pinning needs the `tls` feature".into() });
+    }
+    Ok(list(value))
+}

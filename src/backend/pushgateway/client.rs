@@ -230,12 +230,5 @@ where
 
 #[cfg(feature = "tls")]
 fn tls_connector(c: &PushgatewayConfig) -> Result<tokio_rustls::TlsConnector, crate::ConfigError> {
-    let config = crate::backend::tls_client::client_config(
-        "pushgateway tls",
-        c.ca_file.as_deref(),
-        c.client_cert.as_ref(),
-        c.secret_files,
-        &c.pins,
-    )?;
-    Ok(tokio_rustls::TlsConnector::from(config))
+    Ok(tokio_rustls::TlsConnector::from(c.tls_config()?))
 }

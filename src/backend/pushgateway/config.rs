@@ -119,6 +119,18 @@ fn invalid(setting: &'static str, reason: impl Into<String>) -> ConfigError {
 }
 
 impl PushgatewayConfig {
+    /// The TLS client configuration these settings make (CA, client certificate, pins).
+    #[cfg(feature = "tls")]
+    pub(crate) fn tls_config(&self) -> Result<std::sync::Arc<rustls::ClientConfig>, ConfigError> {
+        crate::backend::tls_client::client_config(
+            "pushgateway tls",
+            self.ca_file.as_deref(),
+            self.client_cert.as_ref(),
+            self.secret_files,
+            &self.pins,
+        )
+    }
+
     /// A builder for the gateway at `url` (`http://HOST:PORT` or `https://HOST:PORT`) and `job`.
     ///
     /// # Errors
@@ -453,13 +465,7 @@ impl PushgatewayBuilder {
         if c.https {
             // Reads the CA, the client certificate and its key now: a bad file is an error
             // here, not at the first push.
-            crate::backend::tls_client::client_config(
-                "pushgateway tls",
-                c.ca_file.as_deref(),
-                c.client_cert.as_ref(),
-                c.secret_files,
-                &c.pins,
-            )?;
+            c.tls_config()?;
         }
         #[cfg(feature = "tls")]
         if !c.pins.is_empty() && !c.https {

@@ -30,7 +30,7 @@ pub const ENV_PUSH_PROXY_USER: &str = "CODOMYRMEX_METRICS_PUSH_PROXY_USER";
 pub const ENV_PUSH_PROXY_PASSWORD_FILE: &str = "CODOMYRMEX_METRICS_PUSH_PROXY_PASSWORD_FILE";
 
 use crate::backend::config::{env_error as env_err, invalid_url as invalid, refuse_secrets_in_url};
-use crate::backend::outbound::{env_allowed_hosts, ENV_ALLOWED_BACKEND_HOSTS};
+use crate::backend::outbound::{env_allowed_hosts, env_client_cert, env_pins, ENV_ALLOWED_BACKEND_HOSTS};
 use crate::backend::url::BackendUrl;
 
 pub(crate) fn config_from_url(
@@ -79,34 +79,14 @@ pub(crate) fn config_from_url(
     if let Some(ca) = get(ENV_PUSH_CA_FILE) {
         b = b.ca_file(ca.trim());
     }
-    match (get(ENV_PUSH_CLIENT_CERT), get(ENV_PUSH_CLIENT_KEY)) {
-        (Some(c), Some(k)) => b = b.client_cert(c.trim(), k.trim()),
-        (None, None) => {}
-        (Some(_), None) => {
-            return Err(ConfigError::Env {
-                var: ENV_PUSH_CLIENT_KEY,
-                reason: format!("{ENV_PUSH_CLIENT_CERT} needs it"),
-            })
-        }
-        (None, Some(_)) => {
-            return Err(ConfigError::Env {
-                var: ENV_PUSH_CLIENT_CERT,
-                reason: format!("{ENV_PUSH_CLIENT_KEY} needs it"),
-            })
-        }
+    if let Some((cert, key)) = env_client_cert(&get, ENV_PUSH_CLIENT_CERT, ENV_PUSH_CLIENT_KEY)? {
+        b = b.client_cert(cert, key);
     }
     if let Some(pins) = get(ENV_PUSH_PIN_SHA256) {
+        let _pins = env_pins(ENV_PUSH_PIN_SHA256, &pins)?;
         #[cfg(feature = "tls")]
         {
-            b = b.pin_sha256(crate::backend::outbound::list(&pins));
-        }
-        #[cfg(not(feature = "tls"))]
-        {
-            let _ = pins;
-            return Err(ConfigError::Env {
-                var: ENV_PUSH_PIN_SHA256,
-                reason: "pinning needs the `tls` feature".into(),
-            });
+            b = b.pin_sha256(_pins);
         }
     }
     b = b.proxy_from(lookup);

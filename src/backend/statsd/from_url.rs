@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::config::{Dialect, EtsyLabels, HistogramAs, StatsdBuilder, StatsdConfig, StatsdTransport};
 use crate::backend::config::{env_error as env_err, invalid_url as invalid, refuse_secrets_in_url};
-use crate::backend::outbound::{env_allowed_hosts, list, ENV_ALLOWED_BACKEND_HOSTS};
+use crate::backend::outbound::{env_allowed_hosts, env_client_cert, env_pins, list, ENV_ALLOWED_BACKEND_HOSTS};
 use crate::backend::url::BackendUrl;
 use crate::error::ConfigError;
 
@@ -135,37 +135,17 @@ pub(crate) fn config_from_url(
     if let Some(v) = get(ENV_STATSD_CA_FILE) {
         b = b.ca_file(v.trim());
     }
-    match (get(ENV_STATSD_CLIENT_CERT), get(ENV_STATSD_CLIENT_KEY)) {
-        (Some(c), Some(k)) => b = b.client_cert(c.trim(), k.trim()),
-        (None, None) => {}
-        (Some(_), None) => {
-            return Err(ConfigError::Env {
-                var: ENV_STATSD_CLIENT_KEY,
-                reason: format!("{ENV_STATSD_CLIENT_CERT} needs it"),
-            })
-        }
-        (None, Some(_)) => {
-            return Err(ConfigError::Env {
-                var: ENV_STATSD_CLIENT_CERT,
-                reason: format!("{ENV_STATSD_CLIENT_KEY} needs it"),
-            })
-        }
+    if let Some((cert, key)) = env_client_cert(&get, ENV_STATSD_CLIENT_CERT, ENV_STATSD_CLIENT_KEY)? {
+        b = b.client_cert(cert, key);
     }
     if let Some(v) = get(ENV_STATSD_SERVER_NAME) {
         b = b.server_name(v.trim());
     }
     if let Some(pins) = get(ENV_STATSD_PIN_SHA256) {
+        let _pins = env_pins(ENV_STATSD_PIN_SHA256, &pins)?;
         #[cfg(feature = "tls")]
         {
-            b = b.pin_sha256(crate::backend::outbound::list(&pins));
-        }
-        #[cfg(not(feature = "tls"))]
-        {
-            let _ = pins;
-            return Err(ConfigError::Env {
-                var: ENV_STATSD_PIN_SHA256,
-                reason: "pinning needs the `tls` feature".into(),
-            });
+            b = b.pin_sha256(_pins);
         }
     }
     if let Some(hosts) = get(ENV_ALLOWED_BACKEND_HOSTS) {
