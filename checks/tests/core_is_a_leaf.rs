@@ -2,29 +2,16 @@
 //! from `backend`: backends plug in through the core's own extension points (exporters and
 //! series observers), so a new backend adds no `cfg` and no path to the core.
 
-use std::path::{Path, PathBuf};
+#[path = "support/sources.rs"]
+mod sources;
+
+use sources::{code, rust_files, src_dir};
 
 const CORE: [&str; 6] = ["instrument", "policy", "registry", "storage", "facade", "export"];
 
-fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            rust_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push(path);
-        }
-    }
-}
-
-/// Code of a line, without its `//` comment (doc comments included).
-fn code(line: &str) -> &str {
-    line.split("//").next().unwrap_or_default()
-}
-
 #[test]
 fn no_core_module_reaches_into_backend() {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../src");
+    let src = src_dir();
     let mut offending = Vec::new();
     let mut files = Vec::new();
     for module in CORE {

@@ -3,8 +3,8 @@
 //! Both walk the registry in name order and series in label order, so output is stable.
 //! They write into a caller's buffer: a repeat render into the same buffer allocates nothing.
 
-use super::escape::{escape_help, write_f64, write_u64};
-use crate::registry::{FamilyRef, MetricKind, Registry};
+use super::escape::{escape_help, write_f64, write_label_pairs, write_u64};
+use crate::registry::{FamilyRef, MetricKind, Registry, SeriesLabels};
 use crate::storage::CounterCell;
 
 /// An exposition format.
@@ -32,10 +32,17 @@ impl Format {
     }
 }
 
+thread_local! {
+    static SCRATCH: std::cell::Cell<(String, String)> = const { std::cell::Cell::new((String::new(), String::new())) };
+}
+
 struct Writer<'a> {
     out: &'a mut String,
     format: Format,
-    global: &'a str,
+    /// The global labels, escaped once per render.
+    global: String,
+    /// The current series' labels, escaped once for all its lines.
+    labels: String,
 }
 
 impl Writer<'_> {
@@ -65,11 +72,17 @@ impl Writer<'_> {
         }
     }
 
-    /// `name{global,labels,extra}` and a space.
-    fn series(&mut self, name: &str, suffix: &str, labels: &str, extra: Option<(&str, &str)>) {
+    /// Escapes a series' labels for its lines.
+    fn set_labels(&mut self, labels: SeriesLabels<'_>) {
+        self.labels.clear();
+        write_label_pairs(&mut self.labels, labels);
+    }
+
+    /// `name{global,labels,extra}` and a space, with the labels of [`Self::set_labels`].
+    fn series(&mut self, name: &str, suffix: &str, extra: Option<(&str, &str)>) {
         self.out.push_str(name);
         self.out.push_str(suffix);
-        let parts = [self.global, labels];
+        let parts = [self.global.as_str(), self.labels.as_str()];
         if parts.iter().any(|p| !p.is_empty()) || extra.is_some() {
             self.out.push('{');
             let mut first = true;
@@ -113,21 +126,24 @@ impl Writer<'_> {
         }
         match family {
             FamilyRef::Counter(f) => f.for_each(|labels, cell| {
-                self.series(name, "_total", labels, None);
+                self.set_labels(labels);
+                self.series(name, "_total", None);
                 self.counter_value(cell);
             }),
             FamilyRef::Gauge(f) => f.for_each(|labels, cell| {
-                self.series(name, "", labels, None);
+                self.set_labels(labels);
+                self.series(name, "", None);
                 write_f64(self.out, cell.value());
                 self.out.push('\n');
             }),
             FamilyRef::Histogram(f) => f.for_each(|labels, cell| {
+                self.set_labels(labels);
                 let le = desc.buckets.as_ref().map(|b| b.le_labels()).unwrap_or_default();
                 let mut i = 0;
                 let count = cell.for_each_cumulative(|_, cumulative| {
                     let text = le.get(i).map_or("+Inf", |s| s);
                     i += 1;
-                    self.series(name, "_bucket", labels, Some(("le", text)));
+                    self.series(name, "_bucket", Some(("le", text)));
                     write_u64(self.out, cumulative);
                     self.out.push('\n');
                 });
@@ -135,10 +151,10 @@ impl Writer<'_> {
                 // and `_sum` and `_count` go together; the `+Inf` bucket still has the count.
                 let sum = cell.sum();
                 if !(self.format.om() && sum < 0.0) {
-                    self.series(name, "_sum", labels, None);
+                    self.series(name, "_sum", None);
                     write_f64(self.out, sum);
                     self.out.push('\n');
-                    self.series(name, "_count", labels, None);
+                    self.series(name, "_count", None);
                     write_u64(self.out, count);
                     self.out.push('\n');
                 }
@@ -149,18 +165,19 @@ impl Writer<'_> {
     fn self_metrics(&mut self, registry: &Registry) {
         let events = registry.self_metrics();
         let mut current = "";
+        self.labels.clear();
         events.for_each(|c| {
             if c.family != current {
                 current = c.family;
                 self.meta(c.full_family, MetricKind::Counter, c.help, None);
             }
-            self.series(c.full_family, "_total", "", Some(("reason", c.reason)));
+            self.series(c.full_family, "_total", Some(("reason", c.reason)));
             write_u64(self.out, c.count);
             self.out.push('\n');
         });
         let series = "codomyrmex_metrics_series";
         self.meta(series, MetricKind::Gauge, "Series held by the registry, overflow series not included.", None);
-        self.series(series, "", "", None);
+        self.series(series, "", None);
         write_u64(self.out, registry.series_count() as u64);
         self.out.push('\n');
     }
@@ -174,7 +191,11 @@ impl Registry {
         if self.inner.idle_timeout.is_some() {
             self.run_upkeep();
         }
-        let mut w = Writer { out, format, global: &self.inner.global_labels };
+        // The label buffers are kept per thread, so a repeat render allocates nothing.
+        let (mut global, labels) = SCRATCH.with(|s| s.take());
+        global.clear();
+        write_label_pairs(&mut global, self.inner.global_pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        let mut w = Writer { out, format, global, labels };
         self.with_families(|families| {
             for family in families.by_name.values() {
                 w.family(family);
@@ -184,6 +205,7 @@ impl Registry {
         if format.om() {
             w.out.push_str("# EOF\n");
         }
+        SCRATCH.with(|s| s.set((w.global, w.labels)));
     }
 
     /// Renders into a new string.

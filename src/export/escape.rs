@@ -69,35 +69,6 @@ pub(crate) fn write_f64(out: &mut String, v: f64) {
     }
 }
 
-/// Parses rendered label pairs (`k="v",…`) back into unescaped pairs.
-pub(crate) fn parse_label_pairs(s: &str) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    let mut rest = s;
-    while let Some(eq) = rest.find("=\"") {
-        let key = rest[..eq].trim_start_matches(',').to_owned();
-        let mut value = String::new();
-        let mut chars = rest[eq + 2..].char_indices();
-        let mut end = rest.len();
-        while let Some((i, c)) = chars.next() {
-            match c {
-                '\\' => match chars.next() {
-                    Some((_, 'n')) => value.push('\n'),
-                    Some((_, c)) => value.push(c),
-                    None => {}
-                },
-                '"' => {
-                    end = eq + 2 + i + 1;
-                    break;
-                }
-                c => value.push(c),
-            }
-        }
-        out.push((key, value));
-        rest = &rest[end.min(rest.len())..];
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,14 +94,5 @@ mod tests {
         let mut s = String::new();
         write_f64(&mut s, f64::INFINITY);
         assert_eq!(s, "+Inf");
-    }
-
-    #[test]
-    fn label_pairs_parse_back() {
-        let pairs = [("a", "x\"y\\z\nw"), ("b", "")];
-        let mut s = String::new();
-        write_label_pairs(&mut s, pairs);
-        let back = parse_label_pairs(&s);
-        assert_eq!(back, vec![("a".into(), "x\"y\\z\nw".into()), ("b".into(), String::new())]);
     }
 }

@@ -1,8 +1,7 @@
 //! A structured view of every series, for exporters that do not speak the text formats
 //! (a custom push exporter, a StatsD flush, a test).
 
-use super::escape::parse_label_pairs;
-use crate::registry::{Descriptor, FamilyRef, Registry};
+use crate::registry::{Descriptor, FamilyRef, Registry, SeriesLabels};
 use crate::storage::HistogramCell;
 
 /// The current value of one series.
@@ -22,9 +21,9 @@ pub enum SeriesValue<'a> {
 pub struct SeriesView<'a> {
     /// The family: exposed name, help, unit, type.
     pub family: &'a Descriptor,
-    /// The series' labels as rendered (`k="v",…`, escaped), without the registry's global
-    /// labels; `codomyrmex_overflow="true"` for a metric's overflow series.
-    pub labels: &'a str,
+    /// The series' label pairs, unescaped, without the registry's global labels;
+    /// `codomyrmex_overflow="true"` for a metric's overflow series.
+    pub labels: SeriesLabels<'a>,
     /// The value.
     pub value: SeriesValue<'a>,
 }
@@ -35,9 +34,9 @@ impl SeriesView<'_> {
         self.family.name()
     }
 
-    /// The labels as unescaped `(key, value)` pairs, in rendering order.
+    /// The labels as owned `(key, value)` pairs, in rendering order.
     pub fn label_pairs(&self) -> Vec<(String, String)> {
-        parse_label_pairs(self.labels)
+        self.labels.iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect()
     }
 }
 

@@ -47,7 +47,7 @@ impl Counter {
     /// [`crate::PolicyError::Value`] for a negative or non-finite amount.
     pub fn try_inc_by_f64(&self, v: f64) -> Result<(), crate::PolicyError> {
         if let (Some(s), Some(event)) = (&self.inner, counter_increment(v)) {
-            s.desc.events.record(event);
+            s.desc().events.record(event);
             return Err(value_error(s, event));
         }
         self.inc_by_f64(v);

@@ -56,7 +56,7 @@ impl Gauge {
     /// [`crate::PolicyError::Value`] for NaN.
     pub fn try_set(&self, v: f64) -> Result<(), crate::PolicyError> {
         if let (Some(s), true) = (&self.inner, v.is_nan()) {
-            s.desc.events.record(Event::NanGauge);
+            s.desc().events.record(Event::NanGauge);
             return Err(value_error(s, Event::NanGauge));
         }
         self.set(v);

@@ -35,7 +35,7 @@ impl Histogram {
     /// [`crate::PolicyError::Value`] for NaN or an infinity.
     pub fn try_observe(&self, v: f64) -> Result<(), crate::PolicyError> {
         if let (Some(s), false) = (&self.inner, v.is_finite()) {
-            s.desc.events.record(Event::NonFiniteObservation);
+            s.desc().events.record(Event::NonFiniteObservation);
             return Err(value_error(s, Event::NonFiniteObservation));
         }
         self.observe(v);

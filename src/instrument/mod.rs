@@ -117,7 +117,7 @@ macro_rules! family_methods {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 match &self.inner {
                     Some(s) => {
-                        f.debug_struct(stringify!($handle)).field("name", &s.desc.name()).finish_non_exhaustive()
+                        f.debug_struct(stringify!($handle)).field("name", &s.desc().name()).finish_non_exhaustive()
                     }
                     None => f.write_str(concat!(stringify!($handle), "(noop)")),
                 }

@@ -55,11 +55,11 @@ pub(crate) fn counter_increment(v: f64) -> Option<Event> {
 /// Records `event` for `series` and returns whether the value must be refused.
 #[cold]
 pub(crate) fn refuse<C>(series: &Series<C>, event: Event) -> bool {
-    series.desc.events.record(event);
-    series.desc.reject_invalid
+    series.desc().events.record(event);
+    series.desc().reject_invalid
 }
 
 /// The error a `try_` method returns for a refused value.
 pub(crate) fn value_error<C>(series: &Series<C>, event: Event) -> crate::PolicyError {
-    crate::PolicyError::Value { metric: series.desc.name().to_owned(), reason: event.reason() }
+    crate::PolicyError::Value { metric: series.desc().name().to_owned(), reason: event.reason() }
 }

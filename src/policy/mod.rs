@@ -72,10 +72,10 @@ impl Default for Policy {
 }
 
 impl Policy {
-    /// Caps label values at `bytes` \[128\] (at least 1).
+    /// Caps label values at `bytes` \[128\] (at least 1, at most 1 MiB).
     #[must_use]
     pub fn with_max_label_value_len(mut self, bytes: usize) -> Self {
-        self.max_value_len = bytes.max(1);
+        self.max_value_len = bytes.clamp(1, crate::registry::MAX_PART_LEN);
         self
     }
 

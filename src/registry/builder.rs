@@ -9,7 +9,6 @@ use parking_lot::{Mutex, RwLock};
 
 use super::{Clock, Inner, Registry, SelfMetrics, Shared, SystemClock, DEFAULT_MAX_FAMILIES};
 use crate::error::ConfigError;
-use crate::export::escape::write_label_pairs;
 use crate::policy::{validate, Policy};
 use crate::storage::Buckets;
 
@@ -159,8 +158,6 @@ impl RegistryBuilder {
         let mut policy = self.policy;
         let max_families = self.max_families.unwrap_or(DEFAULT_MAX_FAMILIES);
         policy.global_label_keys = self.global.iter().map(|(k, _)| k.clone()).collect();
-        let mut rendered = String::new();
-        write_label_pairs(&mut rendered, self.global.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         let observers = self.observers.into_boxed_slice();
         let registry = Registry {
             inner: Arc::new(Inner {
@@ -178,7 +175,6 @@ impl RegistryBuilder {
                 facade: RwLock::default(),
                 descriptions: Mutex::new(HashMap::new()),
                 prefix: self.prefix.into_boxed_str(),
-                global_labels: rendered.into_boxed_str(),
                 global_pairs: self.global,
                 idle_timeout: self.idle_timeout,
                 default_buckets: self.default_buckets.unwrap_or_default(),

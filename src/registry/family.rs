@@ -1,9 +1,11 @@
 //! A metric family's series table.
 //!
-//! Two maps: raw label values as the caller gave them → resolved series (the cache that makes
-//! repeated lookups cheap), and final label sets → series (so several raw values that the
-//! policy maps to one label set share one series). Reads take a read lock; a miss runs the
-//! policy outside any lock, then takes the write lock once.
+//! One hash table holds each series under its final label set (its identity, see
+//! [`labels`]) and, where the caller's raw label values differ from the label set they resolve
+//! to, the raw values too (so several raw spellings that the policy maps to one label set share
+//! one series, and a repeated lookup skips the policy). A raw key equal to its final label set,
+//! the usual case, is the series' own entry. Reads take a read lock; a miss runs the policy
+//! outside any lock, then takes the write lock once.
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasher, Hasher};
@@ -15,18 +17,34 @@ use hashbrown::HashTable;
 use parking_lot::{Mutex, RwLock};
 
 use super::descriptor::Descriptor;
+use super::labels::{self, hash_body, Role, SeriesLabels};
 use super::{Event, Shared};
 use crate::error::PolicyError;
-use crate::export::escape::write_label_pairs;
-use crate::policy::cardinality::{self, Overflow, OVERFLOW_LABEL, OVERFLOW_LABELS};
+use crate::policy::cardinality::{self, Overflow, OVERFLOW_LABEL};
 
 /// A cell plus what a handle needs to report refused values.
 #[derive(Debug)]
 pub(crate) struct Series<C> {
     pub(crate) cell: C,
+    /// Shared by every series of the family that no observer watches.
+    pub(crate) meta: Arc<SeriesMeta>,
+}
+
+/// What a series shares with its family, and its observers' hooks.
+#[derive(Debug)]
+pub(crate) struct SeriesMeta {
     pub(crate) desc: Arc<Descriptor>,
-    /// The hooks of the observers that watch it (see [`super::observer`]); `None` for most.
-    pub(crate) hooks: Option<Box<super::observer::Hooks>>,
+    /// The hooks of the observers that watch the series (see [`super::observer`]); `None` for
+    /// most, which then share their family's one `SeriesMeta`.
+    pub(crate) hooks: Option<super::observer::Hooks>,
+}
+
+impl<C> Series<C> {
+    /// The family's descriptor.
+    #[inline]
+    pub(crate) fn desc(&self) -> &Descriptor {
+        &self.meta.desc
+    }
 }
 
 /// What every cell type offers the family.
@@ -69,79 +87,63 @@ pub(crate) static SEED: once_cell::sync::Lazy<u64> = once_cell::sync::Lazy::new(
     std::collections::hash_map::RandomState::new().hash_one(0x6d65_7472_6963_7321u64)
 });
 
+pub(crate) type PartHasher = foldhash::fast::FoldHasher;
+
+#[inline]
+pub(crate) fn hash_start() -> PartHasher {
+    foldhash::fast::FixedState::with_seed(*SEED).build_hasher()
+}
+
+/// Adds one part (`None`: a declared key the policy removed, never a raw part).
+#[inline]
+pub(crate) fn hash_part(h: &mut PartHasher, part: Option<&str>) {
+    match part {
+        Some(p) => {
+            h.write(p.as_bytes());
+            h.write_u8(0xff);
+        }
+        None => h.write_u8(0xfe),
+    }
+}
+
+#[inline]
+pub(crate) fn hash_finish(h: PartHasher) -> u64 {
+    h.finish()
+}
+
 #[inline]
 pub(crate) fn hash_parts<S: AsRef<str>>(parts: &[S]) -> u64 {
-    let mut h = foldhash::fast::FixedState::with_seed(*SEED).build_hasher();
+    let mut h = hash_start();
     for p in parts {
-        h.write(p.as_ref().as_bytes());
-        h.write_u8(0xff);
+        hash_part(&mut h, Some(p.as_ref()));
     }
     h.finish()
 }
 
-/// A raw key stored as one allocation: each part as a little-endian `u32` length and its bytes.
-fn encode_key(parts: &[&str]) -> Box<[u8]> {
-    let mut out = Vec::with_capacity(parts.iter().map(|p| p.len() + 4).sum());
-    for p in parts {
-        out.extend_from_slice(&(p.len() as u32).to_le_bytes());
-        out.extend_from_slice(p.as_bytes());
-    }
-    out.into_boxed_slice()
-}
-
-/// The parts of an encoded key.
-fn decode_key(mut key: &[u8]) -> impl Iterator<Item = &[u8]> {
-    std::iter::from_fn(move || {
-        let (len, rest) = key.split_first_chunk::<4>()?;
-        let (part, rest) = rest.split_at(u32::from_le_bytes(*len) as usize);
-        key = rest;
-        Some(part)
-    })
-}
-
-#[inline]
-fn key_eq(stored: &[u8], parts: &[&str]) -> bool {
-    let mut at = 0;
-    for p in parts {
-        let Some(len) = stored.get(at..at + 4) else { return false };
-        if len != (p.len() as u32).to_le_bytes() || stored.get(at + 4..at + 4 + p.len()) != Some(p.as_bytes()) {
-            return false;
-        }
-        at += 4 + p.len();
-    }
-    at == stored.len()
-}
-
-fn hash_encoded(key: &[u8]) -> u64 {
-    let mut h = foldhash::fast::FixedState::with_seed(*SEED).build_hasher();
-    for p in decode_key(key) {
-        h.write(p);
-        h.write_u8(0xff);
-    }
-    h.finish()
-}
-
-/// A raw key and what it resolved to (`None`: the policy dropped the measurement).
-struct RawEntry<C> {
-    key: Box<[u8]>,
+/// One table entry: a key (see [`labels`]) and the series it resolves to (`None`: the policy
+/// dropped the measurement). A [`Role::Labels`] or [`Role::Both`] entry is a series' identity.
+struct Entry<C> {
+    key: Box<str>,
     target: Option<Arc<Series<C>>>,
-}
-
-struct SeriesEntry<C> {
-    labels: Box<str>,
-    series: Arc<Series<C>>,
 }
 
 /// A family's series copied out by [`Family::snapshot`].
 pub(crate) struct Snapshot<C> {
+    desc: Arc<Descriptor>,
     text: String,
-    series: Vec<(std::ops::Range<usize>, Arc<Series<C>>)>,
+    /// Each series' key body in `text`, whether it holds its keys (the overflow series), and
+    /// the series.
+    series: Vec<(std::ops::Range<usize>, bool, Arc<Series<C>>)>,
 }
 
 impl<C> Snapshot<C> {
-    /// Each series' labels (escaped text, as rendered) and the series.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &Series<C>)> {
-        self.series.iter().map(|(range, s)| (&self.text[range.clone()], &**s))
+    /// Each series' labels and the series.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (SeriesLabels<'_>, &Series<C>)> {
+        let keys = self.desc.keys.as_deref();
+        self.series.iter().map(move |(range, own_keys, s)| {
+            let keys = if *own_keys { None } else { keys };
+            (SeriesLabels::new(keys, &self.text[range.clone()]), &**s)
+        })
     }
 }
 
@@ -158,13 +160,23 @@ fn nanos(d: Duration) -> u64 {
 }
 
 struct Table<C> {
-    raw: HashTable<RawEntry<C>>,
-    by_labels: HashTable<u32>,
-    series: Vec<SeriesEntry<C>>,
+    /// Series identities and raw keys, in one table (see [`labels`]).
+    entries: HashTable<Entry<C>>,
+    /// Entries that are series (the overflow series not included).
+    series: usize,
+    /// Entries that are raw keys only (bounded: see [`Family::resolve`]).
+    aliases: usize,
     overflow: Option<Arc<Series<C>>>,
     generation: u64,
-    /// Parallel to `series`, filled by the first expiry sweep.
-    seen: Vec<Seen>,
+    /// By series address, filled by the first expiry sweep.
+    seen: HashMap<usize, Seen>,
+}
+
+impl<C> Table<C> {
+    fn insert(&mut self, key: Box<str>, target: Option<Arc<Series<C>>>) {
+        let hash = hash_body(labels::body(&key));
+        self.entries.insert_unique(hash, Entry { key, target }, |e| hash_body(labels::body(&e.key)));
+    }
 }
 
 /// One metric family: its descriptor and its series.
@@ -172,30 +184,36 @@ pub(crate) struct Family<C> {
     pub(crate) desc: Arc<Descriptor>,
     shared: Arc<Shared>,
     table: RwLock<Table<C>>,
+    /// Bucket indices of the series entries in label order, and the generation they are for.
     order: Mutex<(u64, Vec<u32>)>,
     new_cell: Box<dyn Fn() -> C + Send + Sync>,
+    /// The meta of every series no observer watches.
+    plain: Arc<SeriesMeta>,
 }
 
 impl<C: Cell> Family<C> {
     pub(crate) fn new(desc: Arc<Descriptor>, shared: Arc<Shared>, new_cell: Box<dyn Fn() -> C + Send + Sync>) -> Self {
+        let plain = Arc::new(SeriesMeta { desc: Arc::clone(&desc), hooks: None });
         Self {
+            plain,
             desc,
             shared,
             table: RwLock::new(Table {
-                raw: HashTable::new(),
-                by_labels: HashTable::new(),
-                series: Vec::new(),
+                entries: HashTable::new(),
+                series: 0,
+                aliases: 0,
                 overflow: None,
                 generation: 0,
-                seen: Vec::new(),
+                seen: HashMap::new(),
             }),
             order: Mutex::new((u64::MAX, Vec::new())),
             new_cell,
         }
     }
 
-    /// The one lookup: a read-locked probe of the raw-key cache, else the policy. `f` gets the
-    /// series, or `None` when the registry is disabled or the policy dropped the measurement.
+    /// The one lookup: a read-locked probe of the table for a raw key, else the policy. `f`
+    /// gets the series, or `None` when the registry is disabled or the policy dropped the
+    /// measurement.
     #[inline]
     fn probe<R>(&self, raw: &[&str], f: impl FnOnce(Option<&Arc<Series<C>>>) -> R) -> R {
         self.probe_hashed(hash_parts(raw), raw, f)
@@ -210,13 +228,13 @@ impl<C: Cell> Family<C> {
         }
         {
             let table = self.table.read();
-            if let Some(e) = table.raw.find(hash, |e| key_eq(&e.key, raw)) {
+            if let Some(e) = table.entries.find(hash, |e| is_raw(&e.key, raw)) {
                 return f(e.target.as_ref());
             }
             // Full: a label set never seen before goes to the overflow series without the
             // policy or the write lock, so a flood of new values costs each call a probe.
             if let Some(ov) = &table.overflow {
-                if let Some(event) = self.full(table.series.len()) {
+                if let Some(event) = self.full(table.series) {
                     self.shared.events.record(event);
                     return f(Some(ov));
                 }
@@ -300,6 +318,19 @@ impl<C: Cell> Family<C> {
         }
     }
 
+    /// The key of a final label set: the values by declared key (a removed key is `None`),
+    /// or every key and value of a facade family.
+    fn final_key(&self, pairs: &[(String, String)]) -> Option<Box<str>> {
+        match &self.desc.keys {
+            Some(keys) => {
+                let mut rest = pairs.iter().peekable();
+                let values = keys.iter().map(|k| rest.next_if(|(pk, _)| **pk == **k).map(|(_, v)| v.as_str()));
+                labels::encode(Role::Labels, values.collect::<Vec<_>>())
+            }
+            None => labels::encode(Role::Labels, pairs.iter().flat_map(|(k, v)| [Some(k.as_str()), Some(v.as_str())])),
+        }
+    }
+
     #[cold]
     fn resolve(&self, hash: u64, raw: &[&str], mut errors: Option<&mut Vec<PolicyError>>) -> Option<Arc<Series<C>>> {
         let shared = &*self.shared;
@@ -313,49 +344,57 @@ impl<C: Cell> Family<C> {
             }
         };
         let dynamic = self.desc.keys.is_none();
-        let final_pairs = shared.policy.apply_labels(metric, self.pairs_of(raw), dynamic, &mut report);
-        let mut labels = String::new();
-        if let Some(pairs) = &final_pairs {
-            write_label_pairs(&mut labels, pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        let mut final_pairs = shared.policy.apply_labels(metric, self.pairs_of(raw), dynamic, &mut report);
+        let final_key = final_pairs.as_deref().and_then(|p| self.final_key(p));
+        if final_pairs.is_some() && final_key.is_none() {
+            // Longer than a key can hold; the policy caps values well below it.
+            report(Event::SeriesDropped, "");
+            final_pairs = None;
         }
         let mut table = self.table.write();
         let table = &mut *table;
-        if let Some(e) = table.raw.find(hash, |e| key_eq(&e.key, raw)) {
+        if let Some(e) = table.entries.find(hash, |e| is_raw(&e.key, raw)) {
             return e.target.clone();
         }
-        // The cache of raw keys is bounded per family and in total; past either bound a miss
-        // runs the policy each time: slower, still correct, and memory stays bounded.
+        // Raw keys that differ from the label set they resolve to are bounded per family and
+        // in total; past either bound such a miss runs the policy each time: slower, still
+        // correct, and memory stays bounded.
         let raw_limit = shared.policy.series_limit(metric).saturating_mul(2).max(16);
         let total_limit = shared.policy.max_series_total().saturating_mul(2);
         // Only raw values within the caps are kept: a 10 KB value is resolved again on each
         // call rather than stored, so the cache's bytes are bounded as well as its entries.
         let part_cap = shared.policy.max_label_value_len().max(crate::policy::validate::MAX_NAME_LEN);
-        let cache = table.raw.len() < raw_limit
+        let cache = table.aliases < raw_limit
             && shared.cached_keys.load(Ordering::Relaxed) < total_limit
             && raw.iter().all(|p| p.len() <= part_cap);
-        let target = match final_pairs {
-            None => None,
-            Some(_) => {
-                let lh = hash_parts(&[labels.as_str()]);
-                let found = table.by_labels.find(lh, |&i| *table.series[i as usize].labels == *labels).copied();
+        let (target, raw_is_final) = match (&final_pairs, final_key) {
+            (Some(pairs), Some(key)) => {
+                let body = labels::body(&key);
+                let raw_is_final = labels::eq_raw(body, raw);
+                let lh = hash_body(body);
+                let found =
+                    table.entries.find_mut(lh, |e| labels::role(&e.key) != Role::Raw && labels::body(&e.key) == body);
                 match found {
-                    Some(i) => Some(Arc::clone(&table.series[i as usize].series)),
+                    Some(e) => {
+                        if raw_is_final {
+                            labels::mark_raw(&mut e.key);
+                        }
+                        (e.target.clone(), raw_is_final)
+                    }
                     None => {
                         let limit = shared.policy.series_limit(metric);
                         let max_total = shared.policy.max_series_total();
-                        match cardinality::admit(table.series.len(), limit, &shared.total, max_total) {
+                        match cardinality::admit(table.series, limit, &shared.total, max_total) {
                             Ok(()) => {
-                                let series = self.new_series(final_pairs.as_deref().unwrap_or_default());
-                                let index = table.series.len() as u32;
-                                table
-                                    .series
-                                    .push(SeriesEntry { labels: labels.into_boxed_str(), series: Arc::clone(&series) });
-                                let entries = &table.series;
-                                table
-                                    .by_labels
-                                    .insert_unique(lh, index, |&i| hash_parts(&[&*entries[i as usize].labels]));
+                                let series = self.new_series(pairs);
+                                let mut key = key;
+                                if raw_is_final {
+                                    labels::mark_raw(&mut key);
+                                }
+                                table.insert(key, Some(Arc::clone(&series)));
+                                table.series += 1;
                                 table.generation += 1;
-                                Some(series)
+                                (Some(series), raw_is_final)
                             }
                             Err(which) => {
                                 let event = match which {
@@ -367,77 +406,109 @@ impl<C: Cell> Family<C> {
                                     let pairs = [(OVERFLOW_LABEL.to_owned(), "true".to_owned())];
                                     self.new_series(&pairs)
                                 });
-                                Some(Arc::clone(ov))
+                                (Some(Arc::clone(ov)), false)
                             }
                         }
                     }
                 }
             }
+            _ => (None, false),
         };
-        if cache {
-            shared.cached_keys.fetch_add(1, Ordering::Relaxed);
-            let entry = RawEntry { key: encode_key(raw), target: target.clone() };
-            table.raw.insert_unique(hash, entry, |e| hash_encoded(&e.key));
+        if cache && !raw_is_final {
+            if let Some(key) = labels::encode(Role::Raw, raw.iter().map(|p| Some(*p))) {
+                shared.cached_keys.fetch_add(1, Ordering::Relaxed);
+                table.aliases += 1;
+                table.insert(key, target.clone());
+            }
         }
         target
     }
 
     fn new_series(&self, pairs: &[(String, String)]) -> Arc<Series<C>> {
-        let (cell, desc) = ((self.new_cell)(), Arc::clone(&self.desc));
+        let cell = (self.new_cell)();
         let observers = &self.shared.observers;
         if observers.is_empty() {
-            return Arc::new(Series { cell, desc, hooks: None });
+            return Arc::new(Series { cell, meta: Arc::clone(&self.plain) });
         }
         // Observers get a weak reference to the series, to read its value later.
         Arc::new_cyclic(|me| {
             let d = &self.desc;
             let global = &self.shared.global_pairs;
-            let hooks = super::observer::hooks_for(observers, me, d.name(), d.kind(), d.unit(), global, pairs);
-            Series { cell, desc, hooks }
+            let meta = match super::observer::hooks_for(observers, me, d.name(), d.kind(), d.unit(), global, pairs) {
+                None => Arc::clone(&self.plain),
+                hooks => Arc::new(SeriesMeta { desc: Arc::clone(d), hooks }),
+            };
+            Series { cell, meta }
         })
     }
 
+    fn labels_of<'a>(&'a self, key: &'a str) -> SeriesLabels<'a> {
+        SeriesLabels::new(self.desc.keys.as_deref(), labels::body(key))
+    }
+
     /// Calls `f(labels, cell)` for every series in a stable order (sorted by labels), then the
-    /// overflow series with its label, if any. `labels` is escaped text without braces.
-    pub(crate) fn for_each(&self, mut f: impl FnMut(&str, &C)) {
+    /// overflow series with its label, if any.
+    pub(crate) fn for_each(&self, mut f: impl FnMut(SeriesLabels<'_>, &C)) {
         self.for_each_entry(|labels, series| f(labels, &series.cell));
     }
 
     /// Like [`Self::for_each`], with each series' `Arc` (its identity, for exporters that keep
     /// state per series).
-    pub(crate) fn for_each_entry(&self, mut f: impl FnMut(&str, &Arc<Series<C>>)) {
+    pub(crate) fn for_each_entry(&self, mut f: impl FnMut(SeriesLabels<'_>, &Arc<Series<C>>)) {
         let table = self.table.read();
         let mut order = self.order.lock();
-        Self::sort_order(&table, &mut order);
+        self.sort_order(&table, &mut order);
         for &i in &order.1 {
-            let e = &table.series[i as usize];
-            f(&e.labels, &e.series);
+            if let Some(Entry { key, target: Some(series) }) = table.entries.get_bucket(i as usize) {
+                f(self.labels_of(key.as_ref()), series);
+            }
         }
         if let Some(ov) = &table.overflow {
-            f(OVERFLOW_LABELS, ov);
+            f(SeriesLabels::new(None, labels::body(labels::overflow_key())), ov);
         }
     }
 
     /// Every series in the order of [`Self::for_each`], copied out so that the caller can run
     /// code of its own on them with no lock held (such code may register metrics or resolve new
-    /// label sets, even in this family): the label texts go into one buffer, and each series
-    /// is a range of it and a pointer.
+    /// label sets, even in this family): the keys go into one buffer, and each series is a
+    /// range of it and a pointer.
     pub(crate) fn snapshot(&self) -> Snapshot<C> {
-        let mut snap = Snapshot { text: String::new(), series: Vec::with_capacity(self.len() + 1) };
-        self.for_each_entry(|labels, series| {
+        let series = Vec::with_capacity(self.len() + 1);
+        let mut snap = Snapshot { desc: Arc::clone(&self.desc), text: String::new(), series };
+        let table = self.table.read();
+        let mut order = self.order.lock();
+        self.sort_order(&table, &mut order);
+        let mut push = |body: &str, own_keys: bool, series: &Arc<Series<C>>| {
             let start = snap.text.len();
-            snap.text.push_str(labels);
-            snap.series.push((start..snap.text.len(), Arc::clone(series)));
-        });
+            snap.text.push_str(body);
+            snap.series.push((start..snap.text.len(), own_keys, Arc::clone(series)));
+        };
+        for &i in &order.1 {
+            if let Some(Entry { key, target: Some(series) }) = table.entries.get_bucket(i as usize) {
+                push(labels::body(key), false, series);
+            }
+        }
+        if let Some(ov) = &table.overflow {
+            push(labels::body(labels::overflow_key()), true, ov);
+        }
+        drop((table, order));
         snap
     }
 
-    fn sort_order(table: &Table<C>, order: &mut (u64, Vec<u32>)) {
-        if order.0 != table.generation || order.1.len() != table.series.len() {
+    fn sort_order(&self, table: &Table<C>, order: &mut (u64, Vec<u32>)) {
+        if order.0 != table.generation || order.1.len() != table.series {
             let (generation, idx) = order;
             idx.clear();
-            idx.extend(0..table.series.len() as u32);
-            idx.sort_unstable_by(|a, b| table.series[*a as usize].labels.cmp(&table.series[*b as usize].labels));
+            for i in table.entries.iter_buckets() {
+                if table.entries.get_bucket(i).is_some_and(|e| labels::role(&e.key) != Role::Raw) {
+                    idx.push(i as u32);
+                }
+            }
+            let key = |i: &u32| table.entries.get_bucket(*i as usize).map(|e| self.labels_of(&e.key));
+            idx.sort_unstable_by(|a, b| match (key(a), key(b)) {
+                (Some(a), Some(b)) => a.cmp_pairs(&b),
+                _ => std::cmp::Ordering::Equal,
+            });
             *generation = table.generation;
         }
     }
@@ -449,7 +520,7 @@ impl<C: Cell> Family<C> {
 
     /// Number of series, the overflow series not included.
     pub(crate) fn len(&self) -> usize {
-        self.table.read().series.len()
+        self.table.read().series
     }
 
     /// Removes series whose value has not changed for `idle` and that no handle holds.
@@ -457,57 +528,54 @@ impl<C: Cell> Family<C> {
         let mut table = self.table.write();
         let table = &mut *table;
         let (now, idle) = (nanos(now), nanos(idle));
-        // References the raw cache holds; any beyond them and the series' own is a handle.
-        let mut cached: HashMap<*const Series<C>, usize> = HashMap::new();
-        for r in table.raw.iter() {
-            if let Some(s) = &r.target {
-                *cached.entry(Arc::as_ptr(s)).or_default() += 1;
+        // References the table holds; any beyond them is a handle.
+        let mut held: HashMap<*const Series<C>, usize> = HashMap::new();
+        for e in table.entries.iter() {
+            if let Some(s) = &e.target {
+                *held.entry(Arc::as_ptr(s)).or_default() += 1;
             }
         }
-        let mut expired: Vec<usize> = Vec::new();
-        for (i, e) in table.series.iter().enumerate() {
-            let fingerprint = e.series.cell.fingerprint();
-            let Some(seen) = table.seen.get_mut(i) else {
-                table.seen.push(Seen { fingerprint, since: now });
-                continue;
-            };
+        let mut gone: HashSet<*const Series<C>> = HashSet::new();
+        for e in table.entries.iter().filter(|e| labels::role(&e.key) != Role::Raw) {
+            let Some(series) = &e.target else { continue };
+            let fingerprint = series.cell.fingerprint();
+            let seen = table.seen.entry(Arc::as_ptr(series) as usize).or_insert(Seen { fingerprint, since: now });
             if fingerprint != seen.fingerprint {
                 *seen = Seen { fingerprint, since: now };
             } else if now.saturating_sub(seen.since) >= idle
-                && Arc::strong_count(&e.series) == 1 + cached.get(&Arc::as_ptr(&e.series)).copied().unwrap_or(0)
+                && Arc::strong_count(series) == held.get(&Arc::as_ptr(series)).copied().unwrap_or(0)
             {
-                expired.push(i);
+                gone.insert(Arc::as_ptr(series));
             }
         }
-        if expired.is_empty() {
+        if gone.is_empty() {
             return 0;
         }
-        // One pass over the cache and one over the series, whatever the number expired: the
-        // write lock is held for work that grows with the family, never expired × cached.
-        let gone: HashSet<*const Series<C>> = expired.iter().map(|&i| Arc::as_ptr(&table.series[i].series)).collect();
-        let cached_before = table.raw.len();
-        table.raw.retain(|r| !r.target.as_ref().is_some_and(|s| gone.contains(&Arc::as_ptr(s))));
-        self.shared.cached_keys.fetch_sub(cached_before - table.raw.len(), Ordering::Relaxed);
-        let mut keep = vec![true; table.series.len()];
-        for &i in &expired {
-            keep[i] = false;
-        }
-        let mut flags = keep.iter();
-        table.series.retain(|_| flags.next().copied().unwrap_or(true));
-        let mut flags = keep.iter();
-        table.seen.retain(|_| flags.next().copied().unwrap_or(true));
-        table.by_labels.clear();
-        let entries = &table.series;
-        for (i, e) in entries.iter().enumerate() {
-            table
-                .by_labels
-                .insert_unique(hash_parts(&[&*e.labels]), i as u32, |&j| hash_parts(&[&*entries[j as usize].labels]));
-        }
+        // One pass over the table, whatever the number expired: the write lock is held for
+        // work that grows with the family, never expired × cached.
+        let mut aliases_gone = 0;
+        table.entries.retain(|e| {
+            let expired = e.target.as_ref().is_some_and(|s| gone.contains(&Arc::as_ptr(s)));
+            if expired && labels::role(&e.key) == Role::Raw {
+                aliases_gone += 1;
+            }
+            !expired
+        });
+        table.seen.retain(|addr, _| !gone.contains(&(*addr as *const Series<C>)));
+        table.aliases -= aliases_gone;
+        table.series -= gone.len();
+        self.shared.cached_keys.fetch_sub(aliases_gone, Ordering::Relaxed);
         table.generation += 1;
-        self.shared.total.fetch_sub(expired.len(), Ordering::Relaxed);
-        self.shared.events.add(Event::SeriesExpired, expired.len() as u64);
-        expired.len()
+        self.shared.total.fetch_sub(gone.len(), Ordering::Relaxed);
+        self.shared.events.add(Event::SeriesExpired, gone.len() as u64);
+        gone.len()
     }
+}
+
+/// Whether a stored key is a raw key equal to `raw`.
+#[inline]
+fn is_raw(key: &str, raw: &[&str]) -> bool {
+    labels::role(key) != Role::Labels && labels::eq_raw(labels::body(key), raw)
 }
 
 fn policy_error(metric: &str, event: Event, key: &str) -> PolicyError {

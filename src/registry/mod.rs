@@ -6,6 +6,7 @@ mod clock;
 mod collect;
 mod descriptor;
 pub(crate) mod family;
+mod labels;
 mod observer;
 mod record;
 mod register;
@@ -24,6 +25,8 @@ pub use collect::MAX_COLLECTORS;
 pub use descriptor::{Descriptor, MetricKind, Unit};
 #[allow(unused_imports)] // by the StatsD backend, when compiled in
 pub(crate) use family::Series;
+pub(crate) use labels::MAX_PART_LEN;
+pub use labels::{LabelPairs, SeriesLabels};
 pub use observer::{NewSeries, SeriesEvent, SeriesHook, SeriesObserver, SeriesRef};
 pub use register::{MetricOpts, MAX_HELP_LEN};
 #[allow(unused_imports)] // used by the backends, when any is compiled in
@@ -109,8 +112,6 @@ pub(crate) struct Inner {
     pub(crate) facade: RwLock<HashMap<Box<str>, Option<FamilyRef>>>,
     pub(crate) descriptions: Mutex<HashMap<Box<str>, Description>>,
     pub(crate) prefix: Box<str>,
-    /// Global labels, rendered once: `k="v",k2="v2"`.
-    pub(crate) global_labels: Box<str>,
     pub(crate) global_pairs: Vec<(String, String)>,
     pub(crate) idle_timeout: Option<Duration>,
     pub(crate) default_buckets: Buckets,

@@ -9,8 +9,7 @@ use std::sync::{Arc, Weak};
 use super::config::StatsdConfig;
 use super::events::StatsdEvent;
 use super::wire::{KeyRenderer, LineFormatter, Lines, WireKey};
-use crate::export::escape::parse_label_pairs;
-use crate::registry::{FamilyRef, Registry, Series, SELF_PREFIX};
+use crate::registry::{FamilyRef, Registry, Series, SeriesLabels, SELF_PREFIX};
 use crate::storage::{CounterCell, GaugeCell};
 
 struct Prev<C> {
@@ -55,6 +54,18 @@ fn entry<'a, C>(
     e
 }
 
+/// The wire key of a series: the global labels, then its own.
+fn wire_key<'a>(
+    render: &KeyRenderer,
+    events: &super::events::Counters,
+    global: &'a [(String, String)],
+    name: &str,
+    labels: &[(&'a str, &'a str)],
+) -> WireKey {
+    let all = global.iter().map(|(k, v)| (k.as_str(), v.as_str())).chain(labels.iter().copied());
+    render.render(name, false, all, events)
+}
+
 impl Aggregates {
     /// Visits every counter and gauge (when aggregating) and the crate's own counters (when
     /// the config sends them), calling `out` for each point to send.
@@ -70,18 +81,15 @@ impl Aggregates {
         let pass = self.pass;
         let events = &registry.self_metrics().register_own::<StatsdEvent>();
         let global = registry.global_labels();
-        let key_of = |name: &str, seconds: bool, labels: &str| {
-            let pairs = parse_label_pairs(labels);
-            let all = global.iter().chain(&pairs).map(|(k, v)| (k.as_str(), v.as_str()));
-            render.render(name, seconds, all, events)
-        };
+        let key_of = |name: &str, labels: &[(&str, &str)]| wire_key(render, events, global, name, labels);
+        let series_key = |name: &str, labels: SeriesLabels<'_>| key_of(name, &labels.iter().collect::<Vec<_>>());
         if config.aggregate {
             let (counters, gauges) = (&mut self.counters, &mut self.gauges);
             registry.with_families(|families| {
                 for family in families.by_name.values() {
                     match family {
                         FamilyRef::Counter(fam) => fam.for_each_entry(|labels, s| {
-                            let p = entry(counters, s, || key_of(fam.desc.name(), false, labels), pass, 0.0);
+                            let p = entry(counters, s, || series_key(fam.desc.name(), labels), pass, 0.0);
                             let delta = s.cell.value() - p.last;
                             if delta >= 1.0 {
                                 // cadence writes whole counts; a fraction waits for the next flush.
@@ -93,7 +101,7 @@ impl Aggregates {
                             }
                         }),
                         FamilyRef::Gauge(fam) => fam.for_each_entry(|labels, s| {
-                            let p = entry(gauges, s, || key_of(fam.desc.name(), false, labels), pass, f64::NAN);
+                            let p = entry(gauges, s, || series_key(fam.desc.name(), labels), pass, f64::NAN);
                             let v = s.cell.value();
                             if config.send_unchanged_gauges || p.last.to_bits() != v.to_bits() {
                                 match fmt.gauge(&p.key, v) {
@@ -126,8 +134,7 @@ impl Aggregates {
                     prev[i] = c.count;
                     let key = keys[i].get_or_insert_with(|| {
                         let name = format!("{SELF_PREFIX}{}", c.family);
-                        let labels = format!("reason=\"{}\"", c.reason);
-                        key_of(&name, false, &labels)
+                        key_of(&name, &[("reason", c.reason)])
                     });
                     out(Out::Lines(fmt.count(key, delta.min(i64::MAX as u64) as i64)));
                 }

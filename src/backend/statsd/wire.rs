@@ -49,11 +49,11 @@ impl KeyRenderer {
 
     /// The key of a series of the family `name` with label `pairs` (global labels first);
     /// `seconds` when its unit is seconds.
-    pub(crate) fn render<'a>(
-        &'a self,
+    pub(crate) fn render<'p>(
+        &self,
         name: &str,
         seconds: bool,
-        pairs: impl Iterator<Item = (&'a str, &'a str)>,
+        pairs: impl Iterator<Item = (&'p str, &'p str)>,
         events: &Counters,
     ) -> WireKey {
         let duration_scale = if seconds || name.ends_with("_seconds") {
@@ -63,8 +63,10 @@ impl KeyRenderer {
         } else {
             None
         };
-        let own = self.tags.iter().map(|(k, v)| (k.as_str(), v.as_str()));
-        let all: Vec<(&str, &str)> = own.chain(pairs).collect();
+        let mut all: Vec<(&str, &str)> = self.tags.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        for (k, v) in pairs {
+            all.push((k, v));
+        }
         let mut name = clean(name, events, false).into_owned();
         let mut tags = Vec::new();
         match (self.dialect, self.etsy_labels) {
