@@ -13,8 +13,9 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crossbeam_utils::sync::{ShardedLock, ShardedLockReadGuard, ShardedLockWriteGuard};
 use hashbrown::HashTable;
-use parking_lot::{Mutex, RwLock};
+use parking_lot::Mutex;
 
 use super::descriptor::Descriptor;
 use super::labels::{self, hash_body, Role, SeriesLabels};
@@ -183,7 +184,10 @@ impl<C> Table<C> {
 pub(crate) struct Family<C> {
     pub(crate) desc: Arc<Descriptor>,
     shared: Arc<Shared>,
-    table: RwLock<Table<C>>,
+    /// Sharded by thread: a lookup locks its thread's shard only, so threads looking up in one
+    /// family write no cache line in common (one `RwLock` word, written by every reader, made
+    /// two threads 1.3x slower each than `measured`). A new series locks every shard.
+    table: ShardedLock<Table<C>>,
     /// Bucket indices of the series entries in label order, and the generation they are for.
     order: Mutex<(u64, Vec<u32>)>,
     new_cell: Box<dyn Fn() -> C + Send + Sync>,
@@ -198,7 +202,7 @@ impl<C: Cell> Family<C> {
             plain,
             desc,
             shared,
-            table: RwLock::new(Table {
+            table: ShardedLock::new(Table {
                 entries: HashTable::new(),
                 series: 0,
                 aliases: 0,
@@ -209,6 +213,17 @@ impl<C: Cell> Family<C> {
             order: Mutex::new((u64::MAX, Vec::new())),
             new_cell,
         }
+    }
+
+    /// The table, for reading (a poisoned lock is still read: the table is consistent after
+    /// every statement that can panic).
+    #[inline]
+    fn read(&self) -> ShardedLockReadGuard<'_, Table<C>> {
+        self.table.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn write(&self) -> ShardedLockWriteGuard<'_, Table<C>> {
+        self.table.write().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// The one lookup: a read-locked probe of the table for a raw key, else the policy. `f`
@@ -227,7 +242,7 @@ impl<C: Cell> Family<C> {
             return f(None);
         }
         {
-            let table = self.table.read();
+            let table = self.read();
             if let Some(e) = table.entries.find(hash, |e| is_raw(&e.key, raw)) {
                 return f(e.target.as_ref());
             }
@@ -289,7 +304,7 @@ impl<C: Cell> Family<C> {
         }
         let got = self.resolve(hash_parts(raw), raw, Some(&mut errors));
         if let Some(s) = &got {
-            let table = self.table.read();
+            let table = self.read();
             let overflowed = table.overflow.as_ref().is_some_and(|o| Arc::ptr_eq(o, s));
             if overflowed && !errors.iter().any(|e| matches!(e, PolicyError::Overflow { .. })) {
                 errors.push(PolicyError::Overflow { metric: self.desc.policy_name.to_string(), reason: "overflow" });
@@ -351,7 +366,7 @@ impl<C: Cell> Family<C> {
             report(Event::SeriesDropped, "");
             final_pairs = None;
         }
-        let mut table = self.table.write();
+        let mut table = self.write();
         let table = &mut *table;
         if let Some(e) = table.entries.find(hash, |e| is_raw(&e.key, raw)) {
             return e.target.clone();
@@ -455,7 +470,7 @@ impl<C: Cell> Family<C> {
     /// Like [`Self::for_each`], with each series' `Arc` (its identity, for exporters that keep
     /// state per series).
     pub(crate) fn for_each_entry(&self, mut f: impl FnMut(SeriesLabels<'_>, &Arc<Series<C>>)) {
-        let table = self.table.read();
+        let table = self.read();
         let mut order = self.order.lock();
         self.sort_order(&table, &mut order);
         for &i in &order.1 {
@@ -475,7 +490,7 @@ impl<C: Cell> Family<C> {
     pub(crate) fn snapshot(&self) -> Snapshot<C> {
         let series = Vec::with_capacity(self.len() + 1);
         let mut snap = Snapshot { desc: Arc::clone(&self.desc), text: String::new(), series };
-        let table = self.table.read();
+        let table = self.read();
         let mut order = self.order.lock();
         self.sort_order(&table, &mut order);
         let mut push = |body: &str, own_keys: bool, series: &Arc<Series<C>>| {
@@ -520,12 +535,12 @@ impl<C: Cell> Family<C> {
 
     /// Number of series, the overflow series not included.
     pub(crate) fn len(&self) -> usize {
-        self.table.read().series
+        self.read().series
     }
 
     /// Removes series whose value has not changed for `idle` and that no handle holds.
     pub(crate) fn expire(&self, now: Duration, idle: Duration) -> usize {
-        let mut table = self.table.write();
+        let mut table = self.write();
         let table = &mut *table;
         let (now, idle) = (nanos(now), nanos(idle));
         // References the table holds; any beyond them is a handle.

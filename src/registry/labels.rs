@@ -127,23 +127,31 @@ pub(crate) fn parts(body: &str) -> Parts<'_> {
     Parts(body)
 }
 
-/// Whether `body` holds exactly the parts `raw`.
+/// Whether `body` holds exactly the parts `raw`. Bytes only: a length under 127 is one ASCII
+/// byte, and equal bytes need no character boundaries checked.
 #[inline]
 pub(crate) fn eq_raw(body: &str, raw: &[&str]) -> bool {
-    let mut rest = body;
+    let bytes = body.as_bytes();
+    let mut at = 0;
     for p in raw {
-        let mut chars = rest.chars();
-        let Some(c) = chars.next() else { return false };
-        if char_len(c) != Some(p.len()) {
+        let (len, width) = match bytes.get(at) {
+            Some(&b) if b < 0x80 => (char_len(char::from(b)), 1),
+            Some(_) => match body.get(at..).and_then(|rest| rest.chars().next()) {
+                Some(c) => (char_len(c), c.len_utf8()),
+                None => return false,
+            },
+            None => return false,
+        };
+        if len != Some(p.len()) {
             return false;
         }
-        let after = chars.as_str();
-        match (after.get(..p.len()), after.get(p.len()..)) {
-            (Some(stored), Some(next)) if stored == *p => rest = next,
-            _ => return false,
+        at += width;
+        if bytes.get(at..at + p.len()) != Some(p.as_bytes()) {
+            return false;
         }
+        at += p.len();
     }
-    rest.is_empty()
+    at == bytes.len()
 }
 
 /// The hash of `body`'s parts, equal to [`super::family::hash_parts`] of the same raw parts.
