@@ -118,7 +118,7 @@ impl<C: Cell> ReadValue for Series<C> {
     }
 }
 
-/// The hooks of one series, absent when nobody watches.
+/// The hooks of one series: a single pointer in the series, absent when nobody watches.
 #[derive(Debug)]
 pub(crate) struct Hooks(Box<[Box<dyn SeriesHook>]>);
 
@@ -140,11 +140,11 @@ pub(crate) fn hooks_for<C: Cell>(
     unit: Option<&Unit>,
     global_labels: &[(String, String)],
     labels: &[(String, String)],
-) -> Option<Hooks> {
+) -> Option<Box<Hooks>> {
     let me: Weak<dyn ReadValue> = me.clone();
     let hooks: Vec<Box<dyn SeriesHook>> = observers
         .iter()
         .filter_map(|o| o.watch(NewSeries { name, kind, unit, global_labels, labels, series: SeriesRef(me.clone()) }))
         .collect();
-    (!hooks.is_empty()).then(|| Hooks(hooks.into_boxed_slice()))
+    (!hooks.is_empty()).then(|| Box::new(Hooks(hooks.into_boxed_slice())))
 }

@@ -8,7 +8,7 @@ use crate::storage::{CounterCell, GaugeCell, HistogramCell};
 impl<C> Series<C> {
     #[inline]
     fn notify(&self, event: SeriesEvent, value: f64) {
-        if let Some(hooks) = &self.meta.hooks {
+        if let Some(hooks) = &self.hooks {
             hooks.record(event, value);
         }
     }
@@ -51,7 +51,7 @@ impl Series<GaugeCell> {
     #[inline]
     pub(crate) fn add(&self, delta: f64) {
         self.cell.add(delta);
-        if self.meta.hooks.is_some() {
+        if self.hooks.is_some() {
             self.notify(SeriesEvent::Set, self.cell.value());
         }
     }
