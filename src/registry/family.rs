@@ -23,8 +23,10 @@ use super::{Event, Shared};
 use crate::error::PolicyError;
 use crate::policy::cardinality::{self, Overflow, OVERFLOW_LABEL};
 
-/// A cell plus what a handle needs to report refused values.
+/// A cell plus what a handle needs to report refused values. In declaration order (`repr(C)`):
+/// the cell and the hooks every recording reads come first, the key only lookups read last.
 #[derive(Debug)]
+#[repr(C)]
 pub(crate) struct Series<C> {
     pub(crate) cell: C,
     desc: Arc<Descriptor>,

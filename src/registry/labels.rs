@@ -104,10 +104,16 @@ impl<'a> Iterator for Parts<'a> {
 
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
-        let mut chars = self.0.chars();
-        let c = chars.next()?;
-        let rest = chars.as_str();
-        match char_len(c) {
+        // A length under 127 is one ASCII byte; longer ones are one multi-byte character.
+        let (len, width) = match *self.0.as_bytes().first()? {
+            b if b < 0x80 => (char_len(char::from(b)), 1),
+            _ => {
+                let c = self.0.chars().next()?;
+                (char_len(c), c.len_utf8())
+            }
+        };
+        let rest = self.0.get(width..)?;
+        match len {
             None => {
                 self.0 = rest;
                 Some(None)
