@@ -247,7 +247,12 @@ impl Policy {
             if what.removed_control {
                 report(Event::ControlChars, &key);
             }
-            let mut value = clean.into_owned();
+            // A clean value is the caller's `String`, moved; only a changed one is new.
+            let changed = match clean {
+                std::borrow::Cow::Owned(s) => Some(s),
+                std::borrow::Cow::Borrowed(_) => None,
+            };
+            let mut value = changed.unwrap_or(value);
             if let Some(list) = self.value_allowlist(metric, &key) {
                 if !list.allows(&value) {
                     report(Event::ValueNotAllowed, &key);

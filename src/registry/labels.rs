@@ -79,8 +79,18 @@ fn char_len(c: char) -> Option<usize> {
 
 /// A key for `parts` (`None`: a declared key the policy removed). `None` when a part is
 /// longer than [`MAX_PART_LEN`].
-pub(crate) fn encode<'a>(role: Role, parts: impl IntoIterator<Item = Option<&'a str>>) -> Option<Box<str>> {
-    let mut out = String::new();
+pub(crate) fn encode<'a, I>(role: Role, parts: I) -> Option<Box<str>>
+where
+    I: IntoIterator<Item = Option<&'a str>>,
+    I::IntoIter: Clone,
+{
+    let parts = parts.into_iter();
+    // Sized exactly, so the key is one allocation and `into_boxed_str` has nothing to shrink.
+    let size = parts
+        .clone()
+        .map(|p| p.map_or(Some(1), |p| Some(len_char(p.len())?.len_utf8() + p.len())))
+        .sum::<Option<usize>>()?;
+    let mut out = String::with_capacity(1 + size);
     out.push(role.char());
     for part in parts {
         match part {

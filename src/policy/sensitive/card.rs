@@ -57,17 +57,25 @@ pub(crate) fn luhn_valid(digits: &[u8]) -> bool {
 /// dashes, not touching other digits.
 pub(crate) fn has_card_number(value: &str) -> bool {
     let b = value.as_bytes();
+    // No card number has fewer than 13 digits.
+    if b.iter().filter(|c| c.is_ascii_digit()).count() < 13 {
+        return false;
+    }
     let mut i = 0;
     while i < b.len() {
         if !b[i].is_ascii_digit() {
             i += 1;
             continue;
         }
-        let mut digits: Vec<u8> = Vec::with_capacity(19);
+        // The first 19 digits of the run, and how many it has in all.
+        let (mut buf, mut n) = ([0u8; 19], 0usize);
         let mut j = i;
         while j < b.len() {
             if b[j].is_ascii_digit() {
-                digits.push(b[j] - b'0');
+                if let Some(slot) = buf.get_mut(n) {
+                    *slot = b[j] - b'0';
+                }
+                n += 1;
                 j += 1;
             } else if matches!(b[j], b' ' | b'-') && b.get(j + 1).is_some_and(u8::is_ascii_digit) {
                 j += 1;
@@ -75,7 +83,8 @@ pub(crate) fn has_card_number(value: &str) -> bool {
                 break;
             }
         }
-        if (13..=19).contains(&digits.len()) && issued(&digits) && luhn_valid(&digits) {
+        let digits = &buf[..n.min(19)];
+        if (13..=19).contains(&n) && issued(digits) && luhn_valid(digits) {
             return true;
         }
         i = j;
