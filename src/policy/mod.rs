@@ -11,6 +11,7 @@ pub mod sanitize;
 pub mod sensitive;
 pub mod validate;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 pub use allowlist::{KeyAllowlist, ValueAllowlist, OTHER_VALUE};
@@ -208,78 +209,75 @@ impl Policy {
     /// Runs the label stages on `pairs` for `metric`. Keys from a declared schema were checked
     /// at registration; `dynamic_keys` re-checks keys coming from the facade.
     /// Returns the final pairs, or `None` when the measurement is dropped.
-    pub(crate) fn apply_labels(
+    ///
+    /// The pairs come borrowed and go out borrowed wherever the policy left them alone: a new
+    /// label set allocates only for what it changes.
+    pub(crate) fn apply_labels<'a>(
         &self,
         metric: &str,
-        pairs: Vec<(String, String)>,
+        pairs: &[(&'a str, &'a str)],
         dynamic_keys: bool,
         report: &mut dyn FnMut(Event, &str),
-    ) -> Option<Vec<(String, String)>> {
-        let mut out: Vec<(String, String)> = Vec::with_capacity(pairs.len());
-        for (key, value) in pairs {
+    ) -> Option<Vec<(Cow<'a, str>, Cow<'a, str>)>> {
+        let mut out: Vec<(Cow<'a, str>, Cow<'a, str>)> = Vec::with_capacity(pairs.len());
+        for &(key, value) in pairs {
             if dynamic_keys {
-                if validate::is_reserved_label_key(&key) {
-                    report(Event::ReservedKey, &key);
+                if validate::is_reserved_label_key(key) {
+                    report(Event::ReservedKey, key);
                     continue;
                 }
-                if !validate::is_valid_label_key(&key) {
-                    report(Event::InvalidKey, &key);
+                if !validate::is_valid_label_key(key) {
+                    report(Event::InvalidKey, key);
                     continue;
                 }
-                if self.global_label_keys.contains(&key) {
-                    report(Event::ReservedKey, &key);
+                if self.global_label_keys.iter().any(|g| g == key) {
+                    report(Event::ReservedKey, key);
                     continue;
                 }
-                if self.sensitive.is_sensitive_key(&key) {
-                    report(Event::SensitiveKey, &key);
+                if self.sensitive.is_sensitive_key(key) {
+                    report(Event::SensitiveKey, key);
                     continue;
                 }
             }
-            if !self.key_allowed(metric, &key) {
-                report(Event::KeyNotAllowed, &key);
+            if !self.key_allowed(metric, key) {
+                report(Event::KeyNotAllowed, key);
                 continue;
             }
             // Control characters go first; the guard then sees the value before it is cut,
             // so a secret that straddles the cut is still found and a digest cut short is
             // still a digest. It reads at most `DETECT_WINDOW` bytes past the cap: nothing
             // further can reach the output.
-            let (clean, what) = sanitize::sanitize_value(&value, usize::MAX);
+            let (mut value, what) = sanitize::sanitize_value(value, usize::MAX);
             if what.removed_control {
-                report(Event::ControlChars, &key);
+                report(Event::ControlChars, key);
             }
-            // A clean value is the caller's `String`, moved; only a changed one is new.
-            let changed = match clean {
-                std::borrow::Cow::Owned(s) => Some(s),
-                std::borrow::Cow::Borrowed(_) => None,
-            };
-            let mut value = changed.unwrap_or(value);
-            if let Some(list) = self.value_allowlist(metric, &key) {
+            if let Some(list) = self.value_allowlist(metric, key) {
                 if !list.allows(&value) {
-                    report(Event::ValueNotAllowed, &key);
-                    value = OTHER_VALUE.to_owned();
+                    report(Event::ValueNotAllowed, key);
+                    value = Cow::Borrowed(OTHER_VALUE);
                 }
             }
             let window = sanitize::sanitize_value(&value, self.max_value_len.saturating_add(DETECT_WINDOW)).0;
             if let Some(kind) = self.sensitive.detect(&window) {
-                report(redaction_event(kind), &key);
+                report(redaction_event(kind), key);
                 match self.sensitive.action {
-                    SensitiveAction::Redact => value = REDACTED_VALUE.to_owned(),
-                    SensitiveAction::Hash => value = self.sensitive.hashed(&value),
+                    SensitiveAction::Redact => value = Cow::Borrowed(REDACTED_VALUE),
+                    SensitiveAction::Hash => value = Cow::Owned(self.sensitive.hashed(&value)),
                     SensitiveAction::Drop => {
-                        report(Event::SeriesDropped, &key);
+                        report(Event::SeriesDropped, key);
                         return None;
                     }
                 }
             }
             let (cut, what) = sanitize::sanitize_value(&value, self.max_value_len);
             if what.truncated {
-                report(Event::Truncated, &key);
-                value = cut.into_owned();
+                report(Event::Truncated, key);
+                value = Cow::Owned(cut.into_owned());
             }
             // Prometheus reads `k=""` as no label at all: keeping it would make two series
             // that one ingestion merges (and one of them is lost).
             if !value.is_empty() {
-                out.push((key, value));
+                out.push((Cow::Borrowed(key), value));
             }
         }
         if dynamic_keys {

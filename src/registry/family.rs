@@ -7,6 +7,7 @@
 //! the usual case, is the series' own entry. Reads take a read lock; a miss runs the policy
 //! outside any lock, then takes the write lock once.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::Ordering;
@@ -119,6 +120,9 @@ pub(crate) fn hash_parts<S: AsRef<str>>(parts: &[S]) -> u64 {
     }
     h.finish()
 }
+
+/// A final label pair: borrowed from the caller where the policy left it alone.
+type LabelPair<'a> = (Cow<'a, str>, Cow<'a, str>);
 
 /// Raw label values that differ from the label set they resolve to, and what they resolve to
 /// (`None`: the policy dropped the measurement).
@@ -324,32 +328,29 @@ impl<C: Cell> Family<C> {
         }
     }
 
-    fn pairs_of(&self, raw: &[&str]) -> Vec<(String, String)> {
+    fn pairs_of<'a>(&'a self, raw: &[&'a str]) -> Vec<(&'a str, &'a str)> {
         match &self.desc.keys {
             Some(keys) => {
                 if keys.len() != raw.len() {
                     self.shared.events.record(Event::Arity);
                 }
                 // Missing values are empty; extra values are ignored.
-                keys.iter()
-                    .enumerate()
-                    .map(|(i, k)| (k.to_string(), raw.get(i).copied().unwrap_or_default().to_owned()))
-                    .collect()
+                keys.iter().enumerate().map(|(i, k)| (&**k, raw.get(i).copied().unwrap_or_default())).collect()
             }
-            None => raw.chunks_exact(2).map(|kv| (kv[0].to_owned(), kv[1].to_owned())).collect(),
+            None => raw.chunks_exact(2).map(|kv| (kv[0], kv[1])).collect(),
         }
     }
 
     /// The key of a final label set: the values by declared key (a removed key is `None`),
     /// or every key and value of a facade family.
-    fn final_key(&self, pairs: &[(String, String)]) -> Option<Box<str>> {
+    fn final_key(&self, pairs: &[LabelPair<'_>]) -> Option<Box<str>> {
         match &self.desc.keys {
             Some(keys) => {
                 let mut rest = pairs.iter().peekable();
-                let values = keys.iter().map(|k| rest.next_if(|(pk, _)| **pk == **k).map(|(_, v)| v.as_str()));
+                let values = keys.iter().map(|k| rest.next_if(|(pk, _)| **pk == **k).map(|(_, v)| &**v));
                 labels::encode(Role::Labels, values.collect::<Vec<_>>())
             }
-            None => labels::encode(Role::Labels, pairs.iter().flat_map(|(k, v)| [Some(k.as_str()), Some(v.as_str())])),
+            None => labels::encode(Role::Labels, pairs.iter().flat_map(|(k, v)| [Some(&**k), Some(&**v)])),
         }
     }
 
@@ -366,7 +367,7 @@ impl<C: Cell> Family<C> {
             }
         };
         let dynamic = self.desc.keys.is_none();
-        let mut final_pairs = shared.policy.apply_labels(metric, self.pairs_of(raw), dynamic, &mut report);
+        let mut final_pairs = shared.policy.apply_labels(metric, &self.pairs_of(raw), dynamic, &mut report);
         let final_key = final_pairs.as_deref().and_then(|p| self.final_key(p));
         if final_pairs.is_some() && final_key.is_none() {
             // Longer than a key can hold; the policy caps values well below it.
@@ -424,7 +425,7 @@ impl<C: Cell> Family<C> {
                                 };
                                 report(event, "");
                                 let ov = table.overflow.get_or_insert_with(|| {
-                                    let pairs = [(OVERFLOW_LABEL.to_owned(), "true".to_owned())];
+                                    let pairs = [(Cow::Borrowed(OVERFLOW_LABEL), Cow::Borrowed("true"))];
                                     self.new_series(&pairs, labels::overflow_key().into())
                                 });
                                 Some(Arc::clone(ov))
@@ -444,17 +445,18 @@ impl<C: Cell> Family<C> {
         target
     }
 
-    fn new_series(&self, pairs: &[(String, String)], key: Box<str>) -> Arc<Series<C>> {
+    fn new_series(&self, pairs: &[LabelPair<'_>], key: Box<str>) -> Arc<Series<C>> {
         let (cell, desc) = ((self.new_cell)(), Arc::clone(&self.desc));
         let observers = &self.shared.observers;
         if observers.is_empty() {
             return Arc::new(Series { cell, desc, hooks: None, key });
         }
         // Observers get a weak reference to the series, to read its value later.
+        let pairs: Vec<(String, String)> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         Arc::new_cyclic(|me| {
             let d = &self.desc;
             let global = &self.shared.global_pairs;
-            let hooks = super::observer::hooks_for(observers, me, d.name(), d.kind(), d.unit(), global, pairs);
+            let hooks = super::observer::hooks_for(observers, me, d.name(), d.kind(), d.unit(), global, &pairs);
             Series { cell, desc, hooks, key }
         })
     }

@@ -129,11 +129,16 @@ fn segments(run: &[u8]) -> impl Iterator<Item = &[u8]> {
 }
 
 fn run_is_token(run: &[u8]) -> bool {
+    let upper = run.iter().any(u8::is_ascii_uppercase);
+    let lower = run.iter().any(u8::is_ascii_lowercase);
+    // Below, only a mixed-case run is judged whole; anything else needs a separator-free
+    // segment of `MIN_RUN` or more (a path like `/api/v1/items/00000123` has none).
+    if !(upper && lower) && segments(run).all(|seg| seg.len() < MIN_RUN) {
+        return false;
+    }
     if segments(run).any(is_hex_token) {
         return true;
     }
-    let upper = run.iter().any(u8::is_ascii_uppercase);
-    let lower = run.iter().any(u8::is_ascii_lowercase);
     if upper && lower {
         return max_window_score(run) > THRESHOLD;
     }
