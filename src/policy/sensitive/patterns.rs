@@ -21,29 +21,30 @@ static AUTH_SCHEME: Lazy<Regex> = Lazy::new(|| {
         r"[ \t]+([A-Za-z0-9\-._~+/]{8,}=*)"
     ))
 });
-/// Provider token formats, each anchored at a non-word boundary.
-static PROVIDER: Lazy<Regex> = Lazy::new(|| {
-    compile(concat!(
-        r"(?:^|[^A-Za-z0-9])(?:",
-        r"[spr]k_(?:live|test)_[A-Za-z0-9]{16,}",                    // Stripe
-        r"|sk-[A-Za-z0-9_\-]{20,}",                                  // OpenAI, Anthropic
-        r"|gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{40,}", // GitHub
-        r"|xox[abposr]-[A-Za-z0-9\-]{10,}|xapp-[A-Za-z0-9\-]{10,}",  // Slack
-        r"|(?:AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}",                     // AWS access key ids
-        r"|AIza[A-Za-z0-9_\-]{35}",                                  // Google API keys
-        r"|gl(?:pat|dt|rt|cbt|ptt|ft)-[A-Za-z0-9_\-]{20,}|glsa_[A-Za-z0-9_]{32,}", // GitLab, Grafana
-        r"|npm_[A-Za-z0-9]{36}|pypi-AgE[A-Za-z0-9_\-]{50,}",         // npm, PyPI
-        r"|SG\.[A-Za-z0-9_\-]{16,}\.[A-Za-z0-9_\-]{16,}",            // SendGrid
-        r"|(?:SK|AC)[0-9a-fA-F]{32}",                                // Twilio
-        r"|shp(?:at|ss|ca|pa)_[0-9a-fA-F]{32}",                      // Shopify
-        r"|do[por]_v1_[0-9a-f]{64}",                                 // DigitalOcean
-        r"|hf_[A-Za-z0-9]{30,}",                                     // Hugging Face
-        r"|key-[0-9a-f]{32}",                                        // Mailgun
-        r"|sq0(?:atp|csp)-[A-Za-z0-9_\-]{22,}",                      // Square
-        r"|-----BEGIN [A-Z ]*PRIVATE KEY",                           // PEM private keys
-        r")"
-    ))
-});
+/// Provider token formats. Each must start at a boundary (the value's start, or after a
+/// character other than a letter or digit); [`has_provider_token`] checks it, so that the
+/// pattern starts with its literals and the regex engine searches for those first.
+static PROVIDER: Lazy<Regex> = Lazy::new(|| compile(PROVIDER_FORMATS));
+const PROVIDER_FORMATS: &str = concat!(
+    r"(?:",
+    r"[spr]k_(?:live|test)_[A-Za-z0-9]{16,}",                    // Stripe
+    r"|sk-[A-Za-z0-9_\-]{20,}",                                  // OpenAI, Anthropic
+    r"|gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{40,}", // GitHub
+    r"|xox[abposr]-[A-Za-z0-9\-]{10,}|xapp-[A-Za-z0-9\-]{10,}",  // Slack
+    r"|(?:AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}",                     // AWS access key ids
+    r"|AIza[A-Za-z0-9_\-]{35}",                                  // Google API keys
+    r"|gl(?:pat|dt|rt|cbt|ptt|ft)-[A-Za-z0-9_\-]{20,}|glsa_[A-Za-z0-9_]{32,}", // GitLab, Grafana
+    r"|npm_[A-Za-z0-9]{36}|pypi-AgE[A-Za-z0-9_\-]{50,}",         // npm, PyPI
+    r"|SG\.[A-Za-z0-9_\-]{16,}\.[A-Za-z0-9_\-]{16,}",            // SendGrid
+    r"|(?:SK|AC)[0-9a-fA-F]{32}",                                // Twilio
+    r"|shp(?:at|ss|ca|pa)_[0-9a-fA-F]{32}",                      // Shopify
+    r"|do[por]_v1_[0-9a-f]{64}",                                 // DigitalOcean
+    r"|hf_[A-Za-z0-9]{30,}",                                     // Hugging Face
+    r"|key-[0-9a-f]{32}",                                        // Mailgun
+    r"|sq0(?:atp|csp)-[A-Za-z0-9_\-]{22,}",                      // Square
+    r"|-----BEGIN [A-Z ]*PRIVATE KEY",                           // PEM private keys
+    r")"
+);
 static UUID: Lazy<Regex> = Lazy::new(|| {
     compile(
         r"(?:^|[^0-9A-Fa-f])[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}(?:$|[^0-9A-Fa-f])",
@@ -80,8 +81,20 @@ pub(crate) fn has_auth_credential(v: &str) -> bool {
     })
 }
 
+/// Whether a provider token starts at a boundary somewhere in `v`: every place the pattern
+/// matches is tried, leftmost first, so this is the same as a pattern that begins with the
+/// boundary, and most values, holding none of the literals, cost one literal search.
 pub(crate) fn has_provider_token(v: &str) -> bool {
-    PROVIDER.is_match(v)
+    let mut from = 0;
+    while let Some(m) = PROVIDER.find_at(v, from) {
+        let before = m.start().checked_sub(1).and_then(|i| v.as_bytes().get(i));
+        if !before.is_some_and(u8::is_ascii_alphanumeric) {
+            return true;
+        }
+        // Every format starts with an ASCII character, so the next byte starts a character.
+        from = m.start() + 1;
+    }
+    false
 }
 
 pub(crate) fn has_uuid(v: &str) -> bool {
@@ -105,6 +118,56 @@ mod tests {
         for re in [&EMAIL, &JWT, &AUTH_SCHEME, &PROVIDER, &UUID, &IPV4, &IPV6_CANDIDATE] {
             Lazy::force(re);
         }
+    }
+
+    /// The boundary checked in code decides as the boundary in the pattern did, on values
+    /// made of the formats' own pieces, boundaries and non-boundaries.
+    #[test]
+    fn the_boundary_in_code_matches_the_boundary_in_the_pattern() {
+        let with_boundary = compile(&format!("(?:^|[^A-Za-z0-9]){PROVIDER_FORMATS}"));
+        let pieces = [
+            "sk_live_",
+            "sk-",
+            "ghp_",
+            "xoxb-",
+            "AKIA",
+            "SK",
+            "key-",
+            "-----BEGIN RSA PRIVATE KEY",
+            "a",
+            "Z",
+            "7",
+            "_",
+            "-",
+            "/",
+            " ",
+            ".",
+            "é",
+            "0123456789abcdef",
+            "ABCDEFGHIJKLMNOP",
+            "0123456789abcdefABCDEF0123456789",
+        ];
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let (mut found, mut refused_by_boundary) = (0, 0);
+        for _ in 0..20_000 {
+            let mut v = String::new();
+            for _ in 0..(state % 9) {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                v.push_str(pieces[(state % pieces.len() as u64) as usize]);
+            }
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let got = has_provider_token(&v);
+            assert_eq!(got, with_boundary.is_match(&v), "{v:?}");
+            found += usize::from(got);
+            refused_by_boundary += usize::from(!got && PROVIDER.is_match(&v));
+        }
+        // The values exercise both answers, and the boundary's own.
+        assert!(found > 1_000 && refused_by_boundary > 100, "{found} {refused_by_boundary}");
+        assert!(has_provider_token("x sk-abcdefghijklmnopqrstu") && !has_provider_token("xsk-abcdefghijklmnopqrstu"));
     }
 
     #[test]

@@ -129,14 +129,28 @@ fn segments(run: &[u8]) -> impl Iterator<Item = &[u8]> {
 }
 
 fn run_is_token(run: &[u8]) -> bool {
-    let upper = run.iter().any(u8::is_ascii_uppercase);
-    let lower = run.iter().any(u8::is_ascii_lowercase);
-    // Below, only a mixed-case run is judged whole; anything else needs a separator-free
-    // segment of `MIN_RUN` or more (a path like `/api/v1/items/00000123` has none).
-    if !(upper && lower) && segments(run).all(|seg| seg.len() < MIN_RUN) {
+    // One pass for the cases and the longest separator-free segment: below, only a mixed-case
+    // run is judged whole, and anything else needs a segment of `MIN_RUN` or more (a path like
+    // `/api/v1/items/00000123` has none).
+    let (mut upper, mut lower, mut segment, mut longest) = (false, false, 0, 0);
+    for &b in run {
+        match class(b) {
+            Class::Upper => upper = true,
+            Class::Lower => lower = true,
+            Class::Digit => {}
+            Class::Sep => {
+                longest = longest.max(segment);
+                segment = 0;
+                continue;
+            }
+        }
+        segment += 1;
+    }
+    let longest = longest.max(segment);
+    if longest < MIN_RUN && !(upper && lower) {
         return false;
     }
-    if segments(run).any(is_hex_token) {
+    if longest >= MIN_RUN && segments(run).any(is_hex_token) {
         return true;
     }
     if upper && lower {
