@@ -9,7 +9,6 @@
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
-use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,6 +18,7 @@ use hashbrown::HashTable;
 use parking_lot::Mutex;
 
 use super::descriptor::Descriptor;
+pub(crate) use super::label_hash::hash_parts;
 use super::labels::{self, hash_body, Role, SeriesLabels};
 use super::{Event, Shared};
 use crate::error::PolicyError;
@@ -79,46 +79,6 @@ impl Cell for crate::storage::HistogramCell {
     fn current(&self) -> Option<f64> {
         None
     }
-}
-
-/// The hash seed, drawn once per process from the standard library's random keys, so that
-/// label values an attacker chooses cannot be made to collide in advance.
-pub(crate) static SEED: once_cell::sync::Lazy<u64> = once_cell::sync::Lazy::new(|| {
-    use std::hash::BuildHasher;
-    std::collections::hash_map::RandomState::new().hash_one(0x6d65_7472_6963_7321u64)
-});
-
-pub(crate) type PartHasher = foldhash::fast::FoldHasher;
-
-#[inline]
-pub(crate) fn hash_start() -> PartHasher {
-    foldhash::fast::FixedState::with_seed(*SEED).build_hasher()
-}
-
-/// Adds one part (`None`: a declared key the policy removed, never a raw part).
-#[inline]
-pub(crate) fn hash_part(h: &mut PartHasher, part: Option<&str>) {
-    match part {
-        Some(p) => {
-            h.write(p.as_bytes());
-            h.write_u8(0xff);
-        }
-        None => h.write_u8(0xfe),
-    }
-}
-
-#[inline]
-pub(crate) fn hash_finish(h: PartHasher) -> u64 {
-    h.finish()
-}
-
-#[inline]
-pub(crate) fn hash_parts<S: AsRef<str>>(parts: &[S]) -> u64 {
-    let mut h = hash_start();
-    for p in parts {
-        hash_part(&mut h, Some(p.as_ref()));
-    }
-    h.finish()
 }
 
 /// A final label pair: borrowed from the caller where the policy left it alone.
@@ -586,31 +546,5 @@ fn policy_error(metric: &str, event: Event, key: &str) -> PolicyError {
         "label_keys_refused" => PolicyError::KeyRefused { metric, key: key.to_owned(), reason: event.reason() },
         "series_overflowed" => PolicyError::Overflow { metric, reason: event.reason() },
         _ => PolicyError::ValueChanged { metric, key: key.to_owned(), reason: event.reason() },
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    /// Prints the process' seed when asked (run by the test below in child processes).
-    #[test]
-    fn print_seed() {
-        if std::env::var_os("CODOMYRMEX_PRINT_SEED").is_some() {
-            println!("seed={}", *super::SEED);
-        }
-    }
-
-    #[test]
-    fn the_hash_seed_differs_between_processes() {
-        let seed = || {
-            let out = std::process::Command::new(std::env::current_exe().unwrap())
-                .args(["--exact", "registry::family::tests::print_seed", "--nocapture", "--test-threads=1"])
-                .env("CODOMYRMEX_PRINT_SEED", "1")
-                .output()
-                .unwrap();
-            let text = String::from_utf8_lossy(&out.stdout).into_owned();
-            text.lines().find_map(|l| l.split("seed=").nth(1).map(str::to_owned)).unwrap_or_else(|| panic!("{text}"))
-        };
-        let (a, b) = (seed(), seed());
-        assert_ne!(a, b, "two processes hashed with the same seed");
     }
 }

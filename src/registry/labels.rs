@@ -13,7 +13,7 @@
 use std::cmp::Ordering;
 use std::fmt;
 
-use super::family::{hash_finish, hash_part, hash_start};
+use super::label_hash::{hash_finish, hash_part, hash_start};
 
 /// The longest part a key can hold; [`crate::Policy::with_max_label_value_len`] is capped at it.
 pub(crate) const MAX_PART_LEN: usize = 1 << 20;
@@ -170,7 +170,7 @@ pub(crate) fn eq_raw(body: &str, raw: &[&str]) -> bool {
     at == bytes.len()
 }
 
-/// The hash of `body`'s parts, equal to [`super::family::hash_parts`] of the same raw parts.
+/// The hash of `body`'s parts, equal to [`super::label_hash::hash_parts`] of the same raw parts.
 pub(crate) fn hash_body(body: &str) -> u64 {
     let mut h = hash_start();
     for part in parts(body) {
@@ -315,7 +315,7 @@ mod tests {
         for other in [&["a", "bc"][..], &["ab"], &["ab", "c", ""], &["ab", "d"], &["abc"]] {
             assert!(!eq_raw(body(&key), other), "{other:?}");
         }
-        assert_eq!(hash_body(body(&key)), super::super::family::hash_parts(&["ab", "c"]));
+        assert_eq!(hash_body(body(&key)), super::super::label_hash::hash_parts(&["ab", "c"]));
     }
 
     #[test]

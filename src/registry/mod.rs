@@ -6,6 +6,7 @@ mod clock;
 mod collect;
 mod descriptor;
 pub(crate) mod family;
+mod label_hash;
 mod labels;
 mod observer;
 mod record;
