@@ -1,10 +1,10 @@
 //! A metric family's series table.
 //!
 //! One hash table holds each series under its final label set (its identity, see
-//! [`labels`]) and, where the caller's raw label values differ from the label set they resolve
-//! to, the raw values too (so several raw spellings that the policy maps to one label set share
+//! [`labels`]); a second holds the caller's raw label values where they differ from the label
+//! set they resolve to (so several raw spellings that the policy maps to one label set share
 //! one series, and a repeated lookup skips the policy). A raw key equal to its final label set,
-//! the usual case, is the series' own entry. Reads take a read lock; a miss runs the policy
+//! the usual case, is found in the first table. Reads take a read lock; a miss runs the policy
 //! outside any lock, then takes the write lock once.
 
 use std::borrow::Cow;
@@ -91,24 +91,26 @@ struct Alias<C> {
     target: Option<Arc<Series<C>>>,
 }
 
-/// A family's series copied out by [`Family::snapshot`].
+/// A family's series copied out by [`Family::snapshot`]: a pointer each (a series holds its
+/// own labels).
 pub(crate) struct Snapshot<C> {
     desc: Arc<Descriptor>,
-    text: String,
-    /// Each series' key body in `text`, whether it holds its keys (the overflow series), and
-    /// the series.
-    series: Vec<(std::ops::Range<usize>, bool, Arc<Series<C>>)>,
+    series: Vec<Arc<Series<C>>>,
+    overflow: Option<Arc<Series<C>>>,
 }
 
 impl<C> Snapshot<C> {
-    /// Each series' labels and the series.
+    /// Each series' labels and the series, the overflow series last.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (SeriesLabels<'_>, &Series<C>)> {
         let keys = self.desc.keys.as_deref();
-        self.series.iter().map(move |(range, own_keys, s)| {
-            let keys = if *own_keys { None } else { keys };
-            (SeriesLabels::new(keys, &self.text[range.clone()]), &**s)
-        })
+        let series = self.series.iter().map(move |s| (SeriesLabels::new(keys, labels::body(&s.key)), &**s));
+        series.chain(self.overflow.iter().map(|ov| (overflow_labels(ov), &**ov)))
     }
+}
+
+/// The overflow series' labels: its key holds its key, as a facade family's do.
+fn overflow_labels<C>(ov: &Series<C>) -> SeriesLabels<'_> {
+    SeriesLabels::new(None, labels::body(&ov.key))
 }
 
 /// What idle expiry remembers of a series between sweeps; kept only when expiry runs.
@@ -443,35 +445,19 @@ impl<C: Cell> Family<C> {
             }
         }
         if let Some(ov) = &table.overflow {
-            f(SeriesLabels::new(None, labels::body(labels::overflow_key())), ov);
+            f(overflow_labels(ov), ov);
         }
     }
 
     /// Every series in the order of [`Self::for_each`], copied out so that the caller can run
     /// code of its own on them with no lock held (such code may register metrics or resolve new
-    /// label sets, even in this family): the keys go into one buffer, and each series is a
-    /// range of it and a pointer.
+    /// label sets, even in this family): a pointer per series.
     pub(crate) fn snapshot(&self) -> Snapshot<C> {
-        let series = Vec::with_capacity(self.len() + 1);
-        let mut snap = Snapshot { desc: Arc::clone(&self.desc), text: String::new(), series };
         let table = self.read();
         let mut order = self.order.lock();
         self.sort_order(&table, &mut order);
-        let mut push = |body: &str, own_keys: bool, series: &Arc<Series<C>>| {
-            let start = snap.text.len();
-            snap.text.push_str(body);
-            snap.series.push((start..snap.text.len(), own_keys, Arc::clone(series)));
-        };
-        for &i in &order.1 {
-            if let Some(series) = table.series.get_bucket(i as usize) {
-                push(labels::body(&series.key), false, series);
-            }
-        }
-        if let Some(ov) = &table.overflow {
-            push(labels::body(labels::overflow_key()), true, ov);
-        }
-        drop((table, order));
-        snap
+        let series = order.1.iter().filter_map(|&i| table.series.get_bucket(i as usize)).cloned().collect();
+        Snapshot { desc: Arc::clone(&self.desc), series, overflow: table.overflow.clone() }
     }
 
     fn sort_order(&self, table: &Table<C>, order: &mut (u64, Vec<u32>)) {
