@@ -11,9 +11,8 @@ use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use codomyrmex_metrics::{Buckets, Registry};
-use common::{median_ns, median_ns_threads, Table};
+use common::{label_sets, median_ns, median_ns_threads, Table, Three, ThreeSet};
 use hashbrown::HashTable;
-use measured::LabelGroup;
 use paracord::ParaCord;
 
 fn iters() -> u64 {
@@ -24,41 +23,6 @@ fn iters() -> u64 {
     }
 }
 const SAMPLES: usize = 15;
-
-#[derive(Clone, Copy, PartialEq, Debug, LabelGroup)]
-#[label(set = ThreeSet)]
-struct Three<'a> {
-    #[label(dynamic_with = ParaCord)]
-    method: &'a str,
-    #[label(dynamic_with = ParaCord)]
-    route: &'a str,
-    #[label(dynamic_with = ParaCord)]
-    status: &'a str,
-}
-
-/// 500 label sets (5 methods x 20 routes x 5 statuses) in a scrambled, repeatable order.
-fn label_sets() -> Vec<[&'static str; 3]> {
-    let methods = ["GET", "POST", "PUT", "DELETE", "PATCH"];
-    let statuses = ["200", "201", "404", "500", "503"];
-    let routes: Vec<&'static str> =
-        (0..20).map(|i| &*Box::leak(format!("/api/v1/resource{i}/:id").into_boxed_str())).collect();
-    let mut sets = Vec::new();
-    for m in methods {
-        for r in &routes {
-            for s in statuses {
-                sets.push([m, *r, s]);
-            }
-        }
-    }
-    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-    for i in (1..sets.len()).rev() {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        sets.swap(i, (x % (i as u64 + 1)) as usize);
-    }
-    sets
-}
 
 fn counter_resolved() {
     let mut t = Table::new("counter inc, resolved handle (1 thread)", "ns/op");
@@ -131,7 +95,7 @@ fn counter_resolved() {
 }
 
 fn counter_labeled() {
-    let sets = label_sets();
+    let sets = label_sets(20).0;
     let n_sets = sets.len();
     let mut t = Table::new("counter inc with 3 string labels looked up per call, 500 series", "ns/op");
 
@@ -280,7 +244,7 @@ fn histogram_observe() {
 /// Past the series limit: a label set never seen before (a flood of new values) against a
 /// cached lookup of the same family.
 fn overflow_lookup() {
-    let sets = label_sets();
+    let sets = label_sets(20).0;
     let n_sets = sets.len();
     let policy = codomyrmex_metrics::Policy::default().with_max_series_per_metric(n_sets);
     let r = Registry::builder().policy(policy).build();

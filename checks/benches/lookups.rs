@@ -12,7 +12,7 @@ mod common;
 use std::hint::black_box;
 
 use codomyrmex_metrics::{Policy, Registry};
-use common::{median_ns, median_ns_threads, Table};
+use common::{label_sets, median_ns, median_ns_threads, Table, Three, ThreeSet};
 use indexmap::IndexSet;
 use measured::LabelGroup;
 use paracord::ParaCord;
@@ -28,17 +28,6 @@ fn iters() -> u64 {
 }
 
 #[derive(Clone, Copy, PartialEq, Debug, LabelGroup)]
-#[label(set = DynSet)]
-struct Dyn<'a> {
-    #[label(dynamic_with = ParaCord)]
-    method: &'a str,
-    #[label(dynamic_with = ParaCord)]
-    route: &'a str,
-    #[label(dynamic_with = ParaCord)]
-    status: &'a str,
-}
-
-#[derive(Clone, Copy, PartialEq, Debug, LabelGroup)]
 #[label(set = FixedSet)]
 struct Fixed {
     #[label(fixed_with = IndexSet<&'static str>)]
@@ -47,30 +36,6 @@ struct Fixed {
     route: &'static str,
     #[label(fixed_with = IndexSet<&'static str>)]
     status: &'static str,
-}
-
-/// `routes` routes x 5 methods x 5 statuses, in a scrambled, repeatable order.
-fn label_sets(routes: usize) -> (Vec<[&'static str; 3]>, [Vec<&'static str>; 3]) {
-    let methods = vec!["GET", "POST", "PUT", "DELETE", "PATCH"];
-    let statuses = vec!["200", "201", "404", "500", "503"];
-    let route_names: Vec<&'static str> =
-        (0..routes).map(|i| &*Box::leak(format!("/api/v1/resource{i}/:id").into_boxed_str())).collect();
-    let mut sets = Vec::new();
-    for m in &methods {
-        for r in &route_names {
-            for s in &statuses {
-                sets.push([*m, *r, *s]);
-            }
-        }
-    }
-    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-    for i in (1..sets.len()).rev() {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        sets.swap(i, (x % (i as u64 + 1)) as usize);
-    }
-    (sets, [methods, route_names, statuses])
 }
 
 /// measured's fastest form: labels from fixed sets of the known values.
@@ -123,14 +88,14 @@ fn lookups(threads: usize) {
     let f = r.counter_family("requests", "h", &["method", "route", "status"]).unwrap();
     t.add("codomyrmex", run(threads, iters(), &sets, |s| f.inc(s)));
 
-    let md = measured::CounterVec::with_label_set(DynSet {
+    let md = measured::CounterVec::with_label_set(ThreeSet {
         method: ParaCord::default(),
         route: ParaCord::default(),
         status: ParaCord::default(),
     });
     t.add(
         "measured (ParaCord)",
-        run(threads, iters(), &sets, |s| md.inc(Dyn { method: s[0], route: s[1], status: s[2] })),
+        run(threads, iters(), &sets, |s| md.inc(Three { method: s[0], route: s[1], status: s[2] })),
     );
 
     let mf = measured_fixed(&values);

@@ -6,6 +6,42 @@ pub mod tracking_alloc;
 
 use std::time::{Duration, Instant};
 
+/// Three labels for `measured`, each interned with `ParaCord` (its dynamic form).
+#[derive(Clone, Copy, PartialEq, Debug, measured::LabelGroup)]
+#[label(set = ThreeSet)]
+pub struct Three<'a> {
+    #[label(dynamic_with = paracord::ParaCord)]
+    pub method: &'a str,
+    #[label(dynamic_with = paracord::ParaCord)]
+    pub route: &'a str,
+    #[label(dynamic_with = paracord::ParaCord)]
+    pub status: &'a str,
+}
+
+/// `routes` routes x 5 methods x 5 statuses, in a scrambled, repeatable order.
+pub fn label_sets(routes: usize) -> (Vec<[&'static str; 3]>, [Vec<&'static str>; 3]) {
+    let methods = vec!["GET", "POST", "PUT", "DELETE", "PATCH"];
+    let statuses = vec!["200", "201", "404", "500", "503"];
+    let route_names: Vec<&'static str> =
+        (0..routes).map(|i| &*Box::leak(format!("/api/v1/resource{i}/:id").into_boxed_str())).collect();
+    let mut sets = Vec::new();
+    for m in &methods {
+        for r in &route_names {
+            for s in &statuses {
+                sets.push([*m, *r, *s]);
+            }
+        }
+    }
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    for i in (1..sets.len()).rev() {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        sets.swap(i, (x % (i as u64 + 1)) as usize);
+    }
+    (sets, [methods, route_names, statuses])
+}
+
 /// Median nanoseconds per operation: `samples` runs of `f(iters)`, each doing `iters` ops.
 pub fn median_ns(samples: usize, iters: u64, mut f: impl FnMut(u64)) -> f64 {
     f(iters / 10 + 1); // warm up
