@@ -5,7 +5,8 @@
 //! prometheus, prometheus-client and measured with 1 and 2 threads; growth at most 1.5x from 50
 //! to 50,000 series, and at most 1.0x measured there; the typed-label path (`FixedLabels`) at
 //! most 1.2x a dense array of atomics; creating a series at most 3x measured's.
-//! Run: `cargo bench -p codomyrmex-metrics-checks --bench lookups` (`BENCH_QUICK=1` for a short run).
+//! Run: `cargo bench -p codomyrmex-metrics-checks --bench lookups` (`BENCH_QUICK=1` for a short run;
+//! `-- creation` or another group name runs that group only).
 
 mod common;
 
@@ -216,56 +217,65 @@ fn creation() {
         }
         started.elapsed().as_nanos() as f64 / N as f64
     };
-    let median = |mut make: Maker| {
-        let mut samples: Vec<f64> = (0..5).map(|_| per_series(&mut *make())).collect();
-        samples.sort_by(f64::total_cmp);
-        samples[samples.len() / 2]
-    };
+    // Samples taken in turns (one of each implementation, five rounds), so that a drift in
+    // the process's heap over the group weighs on all of them alike.
+    let mut makers: Vec<(&str, Maker)> = vec![
+        (
+            "codomyrmex",
+            Box::new(|| {
+                let r = Registry::builder().policy(Policy::default().with_max_series_per_metric(N + 1)).build();
+                let f = r.counter_family("requests", "h", &["route"]).unwrap();
+                Box::new(move |v: &str| f.inc(&[v]))
+            }),
+        ),
+        (
+            "codomyrmex, sensitive-data guard off (what the guard costs)",
+            Box::new(|| {
+                let guard = codomyrmex_metrics::SensitiveGuard::default().with_enabled(false);
+                let policy = Policy::default().with_max_series_per_metric(N + 1).with_sensitive_guard(guard);
+                let r = Registry::builder().policy(policy).build();
+                let f = r.counter_family("requests", "h", &["route"]).unwrap();
+                Box::new(move |v: &str| f.inc(&[v]))
+            }),
+        ),
+        (
+            "measured (ParaCord)",
+            Box::new(|| {
+                let m = measured::CounterVec::with_label_set(OneSet { route: ParaCord::default() });
+                Box::new(move |v: &str| m.inc(One { route: v }))
+            }),
+        ),
+        (
+            "prometheus",
+            Box::new(|| {
+                let p = prometheus::IntCounterVec::new(prometheus::Opts::new("requests", "h"), &["route"]).unwrap();
+                Box::new(move |v: &str| p.with_label_values(&[v]).inc())
+            }),
+        ),
+        (
+            "prometheus-client",
+            Box::new(|| {
+                let f = prometheus_client::metrics::family::Family::<
+                    [(&'static str, String); 1],
+                    prometheus_client::metrics::counter::Counter,
+                >::default();
+                Box::new(move |v: &str| {
+                    f.get_or_create(&[("route", v.to_owned())]).inc();
+                })
+            }),
+        ),
+    ];
+    let mut samples: Vec<Vec<f64>> = vec![Vec::new(); makers.len()];
+    for _ in 0..5 {
+        for (i, (_, make)) in makers.iter_mut().enumerate() {
+            samples[i].push(per_series(&mut *make()));
+        }
+    }
     let mut t = Table::new("creating a series (20,000 new label sets, one label)", "ns/series");
-    t.add(
-        "codomyrmex",
-        median(Box::new(|| {
-            let r = Registry::builder().policy(Policy::default().with_max_series_per_metric(N + 1)).build();
-            let f = r.counter_family("requests", "h", &["route"]).unwrap();
-            Box::new(move |v: &str| f.inc(&[v]))
-        })),
-    );
-    t.add(
-        "codomyrmex, sensitive-data guard off (what the guard costs)",
-        median(Box::new(|| {
-            let guard = codomyrmex_metrics::SensitiveGuard::default().with_enabled(false);
-            let policy = Policy::default().with_max_series_per_metric(N + 1).with_sensitive_guard(guard);
-            let r = Registry::builder().policy(policy).build();
-            let f = r.counter_family("requests", "h", &["route"]).unwrap();
-            Box::new(move |v: &str| f.inc(&[v]))
-        })),
-    );
-    t.add(
-        "measured (ParaCord)",
-        median(Box::new(|| {
-            let m = measured::CounterVec::with_label_set(OneSet { route: ParaCord::default() });
-            Box::new(move |v: &str| m.inc(One { route: v }))
-        })),
-    );
-    t.add(
-        "prometheus",
-        median(Box::new(|| {
-            let p = prometheus::IntCounterVec::new(prometheus::Opts::new("requests", "h"), &["route"]).unwrap();
-            Box::new(move |v: &str| p.with_label_values(&[v]).inc())
-        })),
-    );
-    t.add(
-        "prometheus-client",
-        median(Box::new(|| {
-            let f = prometheus_client::metrics::family::Family::<
-                [(&'static str, String); 1],
-                prometheus_client::metrics::counter::Counter,
-            >::default();
-            Box::new(move |v: &str| {
-                f.get_or_create(&[("route", v.to_owned())]).inc();
-            })
-        })),
-    );
+    for ((name, _), mut s) in makers.iter().zip(samples) {
+        s.sort_by(f64::total_cmp);
+        t.add(name, s[s.len() / 2]);
+    }
     t.print("codomyrmex", Some(("measured (ParaCord)", 3.0)));
 }
 
@@ -280,10 +290,24 @@ fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
+    // glibc's malloc skips its arena lock until the process has had a second thread; a service
+    // always has one, so every group (and one run alone) is measured as in one.
+    std::thread::spawn(|| {}).join().expect("a thread");
+    // `cargo bench --bench lookups -- creation` runs the named groups only.
+    let only: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
+    let run = |group: &str| only.is_empty() || only.iter().any(|o| o == group);
     println!("## labelled lookups (median of {SAMPLES} samples)");
-    lookups(1);
-    lookups(2);
-    scaling();
-    typed();
-    creation();
+    if run("lookups") {
+        lookups(1);
+        lookups(2);
+    }
+    if run("scaling") {
+        scaling();
+    }
+    if run("typed") {
+        typed();
+    }
+    if run("creation") {
+        creation();
+    }
 }

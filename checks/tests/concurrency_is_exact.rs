@@ -1,7 +1,8 @@
 //! What must hold exactly when many threads use one registry at once: a sharded counter's
 //! `absolute` never overshoots, the registry-wide series limit is never passed, a
-//! `for_each_series` callback may use the registry, and idle expiry's work under a family's
-//! lock grows with the series, not with expired series times cached keys.
+//! `for_each_series` callback may use the registry, idle expiry's work under a family's lock
+//! grows with the series, not with expired series times cached keys, and label sets raced
+//! into being from many threads make one series each while renders read them.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Barrier};
@@ -160,4 +161,66 @@ fn idle_expiry_work_grows_with_the_series_not_their_square() {
         assert_eq!(h.value(), 2.0);
     }
     assert!(lookups > 0);
+}
+
+#[test]
+fn new_label_sets_raced_from_many_threads_make_one_series_each() {
+    // New series gather in a family's young table before they join the table lookups read:
+    // racing threads must find each other's, and renders must list them, all along.
+    const SETS: usize = 300;
+    for round in 0..20 {
+        let policy = Policy::default().with_max_series_per_metric(SETS + 10);
+        let registry = Registry::builder().policy(policy).build();
+        let family = registry.counter_family("raced", "Raced.", &["v"]).unwrap();
+        let values: Arc<Vec<String>> = Arc::new((0..SETS).map(|i| format!("value-{i}")).collect());
+        let start = Arc::new(Barrier::new(THREADS + 1));
+        let done = Arc::new(AtomicBool::new(false));
+        let reader = {
+            let (registry, start, done) = (registry.clone(), Arc::clone(&start), Arc::clone(&done));
+            std::thread::spawn(move || {
+                start.wait();
+                let mut last = 0;
+                while !done.load(Ordering::Relaxed) {
+                    let text = registry.render(codomyrmex_metrics::Format::PrometheusText);
+                    let listed = text.lines().filter(|l| l.starts_with("raced_total{")).count();
+                    assert!(listed >= last && listed <= SETS, "round {round}: {last} then {listed} series listed");
+                    last = listed;
+                }
+            })
+        };
+        let workers: Vec<_> = (0..THREADS)
+            .map(|t| {
+                let (family, values, start) = (family.clone(), Arc::clone(&values), Arc::clone(&start));
+                std::thread::spawn(move || {
+                    start.wait();
+                    // Each thread in its own order (rotated, half of them reversed), so that
+                    // every set is raced by some.
+                    for i in 0..SETS {
+                        let i = if t % 2 == 0 { i } else { SETS - 1 - i };
+                        family.inc(&[&values[(i + t * 37) % SETS]]);
+                    }
+                })
+            })
+            .collect();
+        for w in workers {
+            w.join().unwrap();
+        }
+        done.store(true, Ordering::Relaxed);
+        reader.join().unwrap();
+        let text = registry.render(codomyrmex_metrics::Format::PrometheusText);
+        let lines: Vec<&str> = text.lines().filter(|l| l.starts_with("raced_total{")).collect();
+        assert_eq!(lines.len(), SETS, "round {round}:\n{text}");
+        assert!(lines.iter().all(|l| l.ends_with(&format!(" {THREADS}"))), "round {round}:\n{text}");
+        assert!(!text.contains("codomyrmex_overflow"), "round {round}: a duplicate series overflowed:\n{text}");
+        assert_eq!(registry.series_count(), SETS, "round {round}");
+        // Sets made once and never looked up again are listed at once, by every reader.
+        for i in 0..10 {
+            family.inc(&[&format!("once-{i}")]);
+        }
+        let text = registry.render(codomyrmex_metrics::Format::PrometheusText);
+        assert_eq!(text.lines().filter(|l| l.starts_with("raced_total{")).count(), SETS + 10, "{text}");
+        let mut listed = 0;
+        registry.for_each_series(|s| listed += usize::from(s.name() == "raced"));
+        assert_eq!(listed, SETS + 10, "round {round}");
+    }
 }

@@ -208,7 +208,8 @@ impl Policy {
 
     /// Runs the label stages on `pairs` for `metric`. Keys from a declared schema were checked
     /// at registration; `dynamic_keys` re-checks keys coming from the facade.
-    /// Returns the final pairs, or `None` when the measurement is dropped.
+    /// Writes the final pairs into `out` (written in place: a set of four labels is about 200
+    /// bytes, which a return value copied twice); `false` when the measurement is dropped.
     ///
     /// The pairs come borrowed and go out borrowed wherever the policy left them alone: a new
     /// label set allocates only for what it changes.
@@ -218,8 +219,9 @@ impl Policy {
         pairs: &[(&'a str, &'a str)],
         dynamic_keys: bool,
         report: &mut dyn FnMut(Event, &str),
-    ) -> Option<Vec<(Cow<'a, str>, Cow<'a, str>)>> {
-        let mut out: Vec<(Cow<'a, str>, Cow<'a, str>)> = Vec::with_capacity(pairs.len());
+        out: &mut FinalPairs<'a>,
+    ) -> bool {
+        out.clear();
         for &(key, value) in pairs {
             if dynamic_keys {
                 if validate::is_reserved_label_key(key) {
@@ -257,22 +259,22 @@ impl Policy {
                     value = Cow::Borrowed(OTHER_VALUE);
                 }
             }
-            let window = sanitize::sanitize_value(&value, self.max_value_len.saturating_add(DETECT_WINDOW)).0;
-            if let Some(kind) = self.sensitive.detect(&window) {
+            let window = sanitize::cut_to(&value, self.max_value_len.saturating_add(DETECT_WINDOW)).unwrap_or(&value);
+            if let Some(kind) = self.sensitive.detect(window) {
                 report(redaction_event(kind), key);
                 match self.sensitive.action {
                     SensitiveAction::Redact => value = Cow::Borrowed(REDACTED_VALUE),
                     SensitiveAction::Hash => value = Cow::Owned(self.sensitive.hashed(&value)),
                     SensitiveAction::Drop => {
                         report(Event::SeriesDropped, key);
-                        return None;
+                        out.clear();
+                        return false;
                     }
                 }
             }
-            let (cut, what) = sanitize::sanitize_value(&value, self.max_value_len);
-            if what.truncated {
+            if let Some(cut) = sanitize::cut_to(&value, self.max_value_len) {
                 report(Event::Truncated, key);
-                value = Cow::Owned(cut.into_owned());
+                value = Cow::Owned(cut.to_owned());
             }
             // Prometheus reads `k=""` as no label at all: keeping it would make two series
             // that one ingestion merges (and one of them is lost).
@@ -297,9 +299,13 @@ impl Policy {
                 report(Event::TooManyKeys, &key);
             }
         }
-        Some(out)
+        true
     }
 }
+
+/// A label set after the policy: on the stack for up to four labels, the usual case, so a
+/// new series allocates only what it keeps.
+pub(crate) type FinalPairs<'a> = smallvec::SmallVec<[(Cow<'a, str>, Cow<'a, str>); 4]>;
 
 /// The self-metric event for a redaction of `kind`.
 pub(crate) fn redaction_event(kind: SensitiveKind) -> Event {

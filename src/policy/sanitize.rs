@@ -16,21 +16,31 @@ pub struct Sanitized {
 /// Removes control characters (`char::is_control`: C0, DEL, C1) and caps the length in bytes.
 pub fn sanitize_value(value: &str, max_len: usize) -> (Cow<'_, str>, Sanitized) {
     let mut report = Sanitized::default();
-    let mut out: Cow<'_, str> = if value.chars().any(char::is_control) {
+    // Printable ASCII, the usual value, has no control character: one pass over bytes.
+    let printable = value.bytes().all(|b| (0x20..0x7f).contains(&b));
+    let mut out: Cow<'_, str> = if !printable && value.chars().any(char::is_control) {
         report.removed_control = true;
         Cow::Owned(value.chars().filter(|c| !c.is_control()).collect())
     } else {
         Cow::Borrowed(value)
     };
-    if out.len() > max_len {
+    if let Some(cut) = cut_to(&out, max_len) {
         report.truncated = true;
-        let mut cut = max_len;
-        while !out.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        out = Cow::Owned(out[..cut].to_owned());
+        out = Cow::Owned(cut.to_owned());
     }
     (out, report)
+}
+
+/// `value` cut to at most `max_len` bytes on a character boundary (`None`: nothing to cut).
+pub(crate) fn cut_to(value: &str, max_len: usize) -> Option<&str> {
+    if value.len() <= max_len {
+        return None;
+    }
+    let mut cut = max_len;
+    while !value.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    Some(&value[..cut])
 }
 
 /// Characters the StatsD line grammar gives a meaning (`name:value|type|@rate|#tags`, the

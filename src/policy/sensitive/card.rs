@@ -53,12 +53,14 @@ pub(crate) fn luhn_valid(digits: &[u8]) -> bool {
     sum % 10 == 0
 }
 
+/// No card number has fewer digits.
+pub(crate) const MIN_DIGITS: usize = 13;
+
 /// Whether `value` holds a card number: a maximal run of digits joined by single spaces or
 /// dashes, not touching other digits.
 pub(crate) fn has_card_number(value: &str) -> bool {
     let b = value.as_bytes();
-    // No card number has fewer than 13 digits.
-    if b.iter().filter(|c| c.is_ascii_digit()).count() < 13 {
+    if b.iter().filter(|c| c.is_ascii_digit()).count() < MIN_DIGITS {
         return false;
     }
     let mut i = 0;

@@ -45,6 +45,8 @@ const PROVIDER_FORMATS: &str = concat!(
     r"|-----BEGIN [A-Z ]*PRIVATE KEY",                           // PEM private keys
     r")"
 );
+/// The shortest provider token: Slack's `xox?-` or `xapp-` and 10 characters.
+pub(crate) const PROVIDER_MIN_RUN: usize = 15;
 static UUID: Lazy<Regex> = Lazy::new(|| {
     compile(
         r"(?:^|[^0-9A-Fa-f])[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}(?:$|[^0-9A-Fa-f])",
@@ -147,27 +149,29 @@ mod tests {
             "ABCDEFGHIJKLMNOP",
             "0123456789abcdefABCDEF0123456789",
         ];
-        let mut state = 0x2545_f491_4f6c_dd1du64;
         let (mut found, mut refused_by_boundary) = (0, 0);
-        for _ in 0..20_000 {
-            let mut v = String::new();
-            for _ in 0..(state % 9) {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                v.push_str(pieces[(state % pieces.len() as u64) as usize]);
-            }
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
+        for v in super::super::test_values::built(&pieces, 20_000, 9, 0x2545_f491_4f6c_dd1d) {
             let got = has_provider_token(&v);
             assert_eq!(got, with_boundary.is_match(&v), "{v:?}");
+            // The guard looks at the value's shape first: it never hides a token.
+            let shape = super::super::Shape::of(&v);
+            assert!(!got || shape.word_run >= PROVIDER_MIN_RUN || shape.dashes >= 5, "{v:?}");
             found += usize::from(got);
             refused_by_boundary += usize::from(!got && PROVIDER.is_match(&v));
         }
         // The values exercise both answers, and the boundary's own.
         assert!(found > 1_000 && refused_by_boundary > 100, "{found} {refused_by_boundary}");
         assert!(has_provider_token("x sk-abcdefghijklmnopqrstu") && !has_provider_token("xsk-abcdefghijklmnopqrstu"));
+    }
+
+    #[test]
+    fn the_shortest_tokens_pass_the_guards_run_check() {
+        for v in ["xoxb-abcdefghij", "xapp-0123456789", "AKIAABCDEFGHIJKLMNOP", "-----BEGIN PRIVATE KEY"] {
+            assert!(has_provider_token(v), "{v}");
+            let shape = super::super::Shape::of(v);
+            assert!(shape.word_run >= PROVIDER_MIN_RUN || shape.dashes >= 5, "{v}");
+        }
+        assert!(!has_provider_token("xoxb-abcdefghi"), "one character short");
     }
 
     #[test]

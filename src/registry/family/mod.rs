@@ -4,8 +4,9 @@
 //! [`labels`]); a second holds the caller's raw label values where they differ from the label
 //! set they resolve to (so several raw spellings that the policy maps to one label set share
 //! one series, and a repeated lookup skips the policy). A raw key equal to its final label set,
-//! the usual case, is found in the first table. Reads take a read lock; a miss runs the policy
-//! outside any lock, then takes the write lock once.
+//! the usual case, is found in the first table. Reads take a read lock; a miss goes to
+//! [`resolve`], which runs the policy outside any lock and keeps most new series in a young
+//! table until they are looked up again.
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
@@ -17,12 +18,13 @@ use crossbeam_utils::sync::{ShardedLock, ShardedLockReadGuard, ShardedLockWriteG
 use hashbrown::HashTable;
 use parking_lot::Mutex;
 
+mod resolve;
+
 use super::descriptor::Descriptor;
 pub(crate) use super::label_hash::hash_parts;
 use super::labels::{self, hash_body, Role, SeriesLabels};
 use super::{Event, Shared};
 use crate::error::PolicyError;
-use crate::policy::cardinality::{self, Overflow, OVERFLOW_LABEL};
 
 /// A cell plus what a handle needs to report refused values. In declaration order (`repr(C)`):
 /// the cell and the hooks every recording reads come first, the key only lookups read last.
@@ -166,6 +168,8 @@ pub(crate) struct Family<C> {
     /// family write no cache line in common (one `RwLock` word, written by every reader, made
     /// two threads 1.3x slower each than `measured`). A new series locks every shard.
     table: ShardedLock<Table<C>>,
+    /// New series not yet in the table (see [`resolve`]).
+    young: Mutex<resolve::Young<C>>,
     /// Bucket indices of the series entries in label order, and the generation they are for.
     order: Mutex<(u64, Vec<u32>)>,
     new_cell: Box<dyn Fn() -> C + Send + Sync>,
@@ -183,6 +187,7 @@ impl<C: Cell> Family<C> {
                 generation: 0,
                 seen: HashMap::new(),
             }),
+            young: Mutex::new(HashTable::new()),
             order: Mutex::new((u64::MAX, Vec::new())),
             new_cell,
         }
@@ -220,7 +225,8 @@ impl<C: Cell> Family<C> {
                 return f(target);
             }
             // Full: a label set never seen before goes to the overflow series without the
-            // policy or the write lock, so a flood of new values costs each call a probe.
+            // policy or the write lock, so a flood of new values costs each call a probe. (The
+            // count leaves out young series; the first overflow in `resolve` moves them over.)
             if let Some(ov) = &table.overflow {
                 if let Some(event) = self.full(table.series.len()) {
                     self.shared.events.record(event);
@@ -290,139 +296,6 @@ impl<C: Cell> Family<C> {
         }
     }
 
-    fn pairs_of<'a>(&'a self, raw: &[&'a str]) -> Vec<(&'a str, &'a str)> {
-        match &self.desc.keys {
-            Some(keys) => {
-                if keys.len() != raw.len() {
-                    self.shared.events.record(Event::Arity);
-                }
-                // Missing values are empty; extra values are ignored.
-                keys.iter().enumerate().map(|(i, k)| (&**k, raw.get(i).copied().unwrap_or_default())).collect()
-            }
-            None => raw.chunks_exact(2).map(|kv| (kv[0], kv[1])).collect(),
-        }
-    }
-
-    /// The key of a final label set: the values by declared key (a removed key is `None`),
-    /// or every key and value of a facade family.
-    fn final_key(&self, pairs: &[LabelPair<'_>]) -> Option<Box<str>> {
-        match &self.desc.keys {
-            Some(keys) => {
-                let mut rest = pairs.iter().peekable();
-                let values = keys.iter().map(|k| rest.next_if(|(pk, _)| **pk == **k).map(|(_, v)| &**v));
-                labels::encode(Role::Labels, values.collect::<Vec<_>>())
-            }
-            None => labels::encode(Role::Labels, pairs.iter().flat_map(|(k, v)| [Some(&**k), Some(&**v)])),
-        }
-    }
-
-    #[cold]
-    fn resolve(&self, hash: u64, raw: &[&str], mut errors: Option<&mut Vec<PolicyError>>) -> Option<Arc<Series<C>>> {
-        let shared = &*self.shared;
-        let metric = &*self.desc.policy_name;
-        let mut report = |event: Event, key: &str| {
-            shared.events.record(event);
-            // Never the value: it may be the very secret the policy kept out.
-            tracing::debug!(metric, key, family = event.family(), reason = event.reason(), "label policy event");
-            if let Some(errs) = errors.as_deref_mut() {
-                errs.push(policy_error(metric, event, key));
-            }
-        };
-        let dynamic = self.desc.keys.is_none();
-        let mut final_pairs = shared.policy.apply_labels(metric, &self.pairs_of(raw), dynamic, &mut report);
-        let final_key = final_pairs.as_deref().and_then(|p| self.final_key(p));
-        if final_pairs.is_some() && final_key.is_none() {
-            // Longer than a key can hold; the policy caps values well below it.
-            report(Event::SeriesDropped, "");
-            final_pairs = None;
-        }
-        let mut table = self.write();
-        let table = &mut *table;
-        if let Some(target) = table.find_raw(hash, raw) {
-            return target.cloned();
-        }
-        // Raw keys of their own (raw values that differ from the label set they resolve to)
-        // are bounded per family and in total; past either bound such a miss runs the policy
-        // each time: slower, still correct, and memory stays bounded.
-        let raw_limit = shared.policy.series_limit(metric).saturating_mul(2).max(16);
-        let total_limit = shared.policy.max_series_total().saturating_mul(2);
-        // Only raw values within the caps are kept: a 10 KB value is resolved again on each
-        // call rather than stored, so the cache's bytes are bounded as well as its entries.
-        let part_cap = shared.policy.max_label_value_len().max(crate::policy::validate::MAX_NAME_LEN);
-        let cache = table.aliases.len() < raw_limit
-            && shared.cached_keys.load(Ordering::Relaxed) < total_limit
-            && raw.iter().all(|p| p.len() <= part_cap);
-        let mut raw_is_final = false;
-        let target = match (&final_pairs, final_key) {
-            (Some(pairs), Some(mut key)) => {
-                let body = labels::body(&key);
-                raw_is_final = labels::eq_raw(body, raw);
-                let lh = hash_body(body);
-                match table.series.find(lh, |s| labels::body(&s.key) == body) {
-                    // A series made from other raw values: these get an alias below.
-                    Some(s) => {
-                        raw_is_final &= labels::role(&s.key) == Role::Both;
-                        Some(Arc::clone(s))
-                    }
-                    None => {
-                        let limit = shared.policy.series_limit(metric);
-                        let max_total = shared.policy.max_series_total();
-                        match cardinality::admit(table.series.len(), limit, &shared.total, max_total) {
-                            Ok(()) => {
-                                if raw_is_final {
-                                    labels::mark_raw(&mut key);
-                                }
-                                let series = self.new_series(pairs, key);
-                                table
-                                    .series
-                                    .insert_unique(lh, Arc::clone(&series), |s| hash_body(labels::body(&s.key)));
-                                table.generation += 1;
-                                Some(series)
-                            }
-                            Err(which) => {
-                                raw_is_final = false;
-                                let event = match which {
-                                    Overflow::Metric => Event::OverflowMetric,
-                                    Overflow::Global => Event::OverflowGlobal,
-                                };
-                                report(event, "");
-                                let ov = table.overflow.get_or_insert_with(|| {
-                                    let pairs = [(Cow::Borrowed(OVERFLOW_LABEL), Cow::Borrowed("true"))];
-                                    self.new_series(&pairs, labels::overflow_key().into())
-                                });
-                                Some(Arc::clone(ov))
-                            }
-                        }
-                    }
-                }
-            }
-            _ => None,
-        };
-        if cache && !raw_is_final {
-            if let Some(key) = labels::encode(Role::Raw, raw.iter().map(|p| Some(*p))) {
-                shared.cached_keys.fetch_add(1, Ordering::Relaxed);
-                table.insert_alias(key, target.clone());
-            }
-        }
-        target
-    }
-
-    fn new_series(&self, pairs: &[LabelPair<'_>], key: Box<str>) -> Arc<Series<C>> {
-        let (cell, desc) = ((self.new_cell)(), Arc::clone(&self.desc));
-        let observers = &self.shared.observers;
-        if observers.is_empty() {
-            return Arc::new(Series { cell, desc, hooks: None, key });
-        }
-        // Observers get a weak reference to the series, to read its value later.
-        let pairs: Vec<(String, String)> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        Arc::new_cyclic(|me| {
-            let d = &self.desc;
-            let global = &self.shared.global_pairs;
-            let hooks = super::observer::hooks_for(observers, me, d.name(), d.kind(), d.unit(), global, &pairs);
-            Series { cell, desc, hooks, key }
-        })
-    }
-
     fn labels_of<'a>(&'a self, key: &'a str) -> SeriesLabels<'a> {
         SeriesLabels::new(self.desc.keys.as_deref(), labels::body(key))
     }
@@ -436,6 +309,7 @@ impl<C: Cell> Family<C> {
     /// Like [`Self::for_each`], with each series' `Arc` (its identity, for exporters that keep
     /// state per series).
     pub(crate) fn for_each_entry(&self, mut f: impl FnMut(SeriesLabels<'_>, &Arc<Series<C>>)) {
+        self.settle();
         let table = self.read();
         let mut order = self.order.lock();
         self.sort_order(&table, &mut order);
@@ -453,6 +327,7 @@ impl<C: Cell> Family<C> {
     /// code of its own on them with no lock held (such code may register metrics or resolve new
     /// label sets, even in this family): a pointer per series.
     pub(crate) fn snapshot(&self) -> Snapshot<C> {
+        self.settle();
         let table = self.read();
         let mut order = self.order.lock();
         self.sort_order(&table, &mut order);
@@ -481,11 +356,13 @@ impl<C: Cell> Family<C> {
 
     /// Number of series, the overflow series not included.
     pub(crate) fn len(&self) -> usize {
-        self.read().series.len()
+        let young = self.young.lock();
+        young.len() + self.read().series.len()
     }
 
     /// Removes series whose value has not changed for `idle` and that no handle holds.
     pub(crate) fn expire(&self, now: Duration, idle: Duration) -> usize {
+        self.settle();
         let mut table = self.write();
         let table = &mut *table;
         let (now, idle) = (nanos(now), nanos(idle));
@@ -523,6 +400,29 @@ impl<C: Cell> Family<C> {
         self.shared.total.fetch_sub(gone.len(), Ordering::Relaxed);
         self.shared.events.add(Event::SeriesExpired, gone.len() as u64);
         gone.len()
+    }
+}
+
+/// The value of each declared key in a final label set (`None`: the policy removed the key),
+/// read without collecting: the final pairs are the declared keys' subsequence, in order.
+#[derive(Clone)]
+struct DeclaredValues<'k, 'p> {
+    keys: std::slice::Iter<'k, Box<str>>,
+    pairs: &'p [LabelPair<'p>],
+}
+
+impl<'p> Iterator for DeclaredValues<'_, 'p> {
+    type Item = Option<&'p str>;
+
+    fn next(&mut self) -> Option<Option<&'p str>> {
+        let key = self.keys.next()?;
+        match self.pairs.split_first() {
+            Some(((k, v), rest)) if **k == **key => {
+                self.pairs = rest;
+                Some(Some(&**v))
+            }
+            _ => Some(None),
+        }
     }
 }
 
