@@ -60,8 +60,12 @@ fn resolved_handles_and_repeat_renders_allocate_nothing() {
     let h = r.histogram("h", "h", Buckets::default()).unwrap();
     let fam = r.counter_family("f", "h", &["a", "b", "c"]).unwrap();
     let hf = r.histogram_family("hf", "h", &["route"], Buckets::default()).unwrap();
-    fam.inc(&["x", "y", "z"]);
-    hf.observe(&["/"], 1.0);
+    // Twice: a new label set waits in its family's young table until its next lookup moves
+    // it (and the young series with it) into the table lookups read, which may grow then.
+    for _ in 0..2 {
+        fam.inc(&["x", "y", "z"]);
+        hf.observe(&["/"], 1.0);
+    }
     let m = codomyrmex_metrics::get_metrics(codomyrmex_metrics::Backend::InMemory).unwrap();
     let fc = metrics::with_local_recorder(&m.recorder(), || metrics::counter!("facade", "k" => "v"));
 

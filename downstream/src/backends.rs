@@ -19,6 +19,8 @@ pub const CHECKS: &[crate::Check] = &[
     ("a push goes through the proxy in absolute form, with its credentials", pushgateway::proxied),
     #[cfg(any(feature = "pushgateway", feature = "statsd"))]
     ("a backend host off the allowlist is a configuration error", allowed_hosts),
+    #[cfg(feature = "otlp")]
+    ("the OTLP exporter posts protobuf to /v1/metrics on shutdown", otlp),
     #[cfg(feature = "process")]
     ("process metrics are read from /proc", process),
 ];
@@ -38,13 +40,15 @@ fn urls() {
     assert_eq!(e.is_ok(), cfg!(feature = "prometheus"), "{e:?}");
     let e = Backend::from_url("pushgateway://127.0.0.1:9091/job/x");
     assert_eq!(e.is_ok(), cfg!(feature = "pushgateway"), "{e:?}");
+    let e = Backend::from_url("otlp+http://127.0.0.1:4318");
+    assert_eq!(e.is_ok(), cfg!(feature = "otlp"), "{e:?}");
 }
 
 fn self_metrics_follow_backends() {
     let m = memory();
     m.counter("c", "h").unwrap().inc();
     let t = m.render(codomyrmex_metrics::Format::PrometheusText);
-    for family in ["statsd_", "pushes_total", "scrapes_total", "scrape_renders_total"] {
+    for family in ["statsd_", "pushes_total", "scrapes_total", "scrape_renders_total", "otlp_requests_total"] {
         assert!(!t.contains(&format!("codomyrmex_metrics_{family}")), "{family} without its backend:\n{t}");
     }
 }
@@ -154,32 +158,11 @@ mod statsd {
 
 #[cfg(feature = "pushgateway")]
 mod pushgateway {
-    use std::io::{BufRead, BufReader, Read, Write};
-
     use codomyrmex_metrics::{get_metrics, Backend, PushgatewayConfig};
 
-    /// Accepts one request on a real socket and answers 200, returning what was pushed.
     fn one_request(listener: std::net::TcpListener) -> std::thread::JoinHandle<String> {
-        std::thread::spawn(move || {
-            let (stream, _) = listener.accept().unwrap();
-            let mut reader = BufReader::new(stream);
-            let (mut head, mut len) = (String::new(), 0usize);
-            loop {
-                let mut line = String::new();
-                reader.read_line(&mut line).unwrap();
-                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                    len = v.trim().parse().unwrap();
-                }
-                head.push_str(&line);
-                if line == "\r\n" {
-                    break;
-                }
-            }
-            let mut body = vec![0; len];
-            reader.read_exact(&mut body).unwrap();
-            reader.get_mut().write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n").unwrap();
-            head + &String::from_utf8(body).unwrap()
-        })
+        let got = crate::support::one_request(listener);
+        std::thread::spawn(move || String::from_utf8(got.join().unwrap()).unwrap())
     }
 
     /// The listener is the proxy: a plain-HTTP push reaches it in absolute form.
@@ -219,6 +202,26 @@ mod pushgateway {
         assert!(got.starts_with("PUT /metrics/job/nightly-backup "), "{got}");
         assert!(got.contains("rows_copied_total 42\n"), "{got}");
     }
+}
+
+/// A real socket stands in for the receiver: the request line, the content type, and the
+/// metric's name in the protobuf body.
+#[cfg(feature = "otlp")]
+fn otlp() {
+    use codomyrmex_metrics::{get_metrics, Backend, OtlpConfig, OtlpEvent};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let server = crate::support::one_request(listener);
+    let config = OtlpConfig::builder(&url).unwrap().interval(std::time::Duration::from_secs(3600)).build().unwrap();
+    let m = get_metrics(Backend::Otlp(config)).unwrap();
+    m.counter("rows_copied", "Rows copied.").unwrap().inc_by(42);
+    m.shutdown().unwrap();
+    let got = server.join().unwrap();
+    let text = String::from_utf8_lossy(&got);
+    assert!(text.starts_with("POST /v1/metrics HTTP/1.1"), "{text}");
+    assert!(text.contains("content-type: application/x-protobuf\r\n"), "{text}");
+    assert!(got.windows(11).any(|w| w == b"rows_copied"), "{text}");
+    assert_eq!(m.self_metrics().get(OtlpEvent::Sent), 1);
 }
 
 #[cfg(feature = "process")]

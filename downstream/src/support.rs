@@ -11,6 +11,8 @@ pub const FEATURES: &[&str] = &[
     "pushgateway",
     #[cfg(feature = "statsd")]
     "statsd",
+    #[cfg(feature = "otlp")]
+    "otlp",
     #[cfg(feature = "tls")]
     "tls",
     #[cfg(feature = "tower")]
@@ -81,4 +83,32 @@ fn closing_brace(line: &str, open: usize) -> Option<usize> {
         i += 1;
     }
     None
+}
+
+/// Accepts one request on a real socket and answers 200, returning the head and the body.
+#[cfg(any(feature = "pushgateway", feature = "otlp"))]
+pub fn one_request(listener: std::net::TcpListener) -> std::thread::JoinHandle<Vec<u8>> {
+    use std::io::{BufRead, BufReader, Read, Write};
+    std::thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        let mut reader = BufReader::new(stream);
+        let (mut head, mut len) = (String::new(), 0usize);
+        loop {
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                len = v.trim().parse().unwrap();
+            }
+            head.push_str(&line);
+            if line == "\r\n" {
+                break;
+            }
+        }
+        let mut body = vec![0; len];
+        reader.read_exact(&mut body).unwrap();
+        reader.get_mut().write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n").unwrap();
+        let mut got = head.into_bytes();
+        got.extend(body);
+        got
+    })
 }

@@ -21,7 +21,8 @@ pub const ACCEPTED_SCHEMES: &str = "memory:// (in-memory, render on demand), noo
 with cargo features: prometheus://HOST:PORT/PATH, prometheus+tls://HOST:PORT/PATH (features `prometheus`, `tls`), \
 pushgateway://HOST:PORT/job/NAME, pushgateway+https://HOST:PORT/job/NAME (feature `pushgateway`), \
 statsd://HOST:PORT, statsd+tcp://HOST:PORT, statsd+tls://HOST:PORT, statsd+unix:///PATH, \
-statsd+unixgram:///PATH (feature `statsd`); several at once separated by `,`";
+statsd+unixgram:///PATH (feature `statsd`), otlp+http://HOST:PORT[/PATH], otlp+https://HOST:PORT[/PATH] \
+(feature `otlp`); several at once separated by `,`";
 
 /// Schemes of backends that live behind a cargo feature this build does not have.
 const FEATURE_SCHEMES: &[(&str, &str)] = &[
@@ -30,6 +31,10 @@ const FEATURE_SCHEMES: &[(&str, &str)] = &[
     ("pushgateway", "pushgateway"),
     ("pushgateway+http", "pushgateway"),
     ("pushgateway+https", "pushgateway"),
+    ("otlp+http", "otlp"),
+    ("otlp+https", "otlp"),
+    ("otlp+grpc", "otlp"),
+    ("otlp+grpcs", "otlp"),
     ("statsd", "statsd"),
     ("statsd+udp", "statsd"),
     ("statsd+tcp", "statsd"),
@@ -69,6 +74,10 @@ pub enum Backend {
     #[cfg(feature = "pushgateway")]
     #[cfg_attr(docsrs, doc(cfg(feature = "pushgateway")))]
     Pushgateway(crate::backend::pushgateway::PushgatewayConfig),
+    /// Exports over OTLP to a Collector or any OTLP store (feature `otlp`).
+    #[cfg(feature = "otlp")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "otlp")))]
+    Otlp(crate::backend::otlp::OtlpConfig),
     /// Sends to a StatsD server over UDP, TCP, TLS or a Unix socket (feature `statsd`).
     #[cfg(feature = "statsd")]
     #[cfg_attr(docsrs, doc(cfg(feature = "statsd")))]
@@ -100,7 +109,10 @@ impl Backend {
         }
     }
 
-    #[cfg_attr(not(any(feature = "prometheus", feature = "pushgateway", feature = "statsd")), allow(unused_variables))]
+    #[cfg_attr(
+        not(any(feature = "prometheus", feature = "pushgateway", feature = "statsd", feature = "otlp")),
+        allow(unused_variables)
+    )]
     fn from_one_url(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let Some((scheme, _rest)) = text.split_once("://") else {
             return Err(invalid("expected SCHEME://…"));
@@ -123,6 +135,10 @@ impl Backend {
             "pushgateway" | "pushgateway+http" | "pushgateway+https" => {
                 crate::backend::pushgateway::from_url::config_from_url(&url, scheme == "pushgateway+https", lookup)
                     .map(Backend::Pushgateway)
+            }
+            #[cfg(feature = "otlp")]
+            "otlp+http" | "otlp+https" | "otlp+grpc" | "otlp+grpcs" => {
+                crate::backend::otlp::from_env::config_from_url(text, lookup).map(Backend::Otlp)
             }
             #[cfg(feature = "statsd")]
             "statsd" | "statsd+udp" | "statsd+tcp" | "statsd+tls" | "statsd+unix" | "statsd+unixgram" => {

@@ -188,9 +188,14 @@ impl MetricsBuilder {
     }
 }
 
-/// Turns each backend whose exporter brings an observer into that exporter (StatsD).
+/// Turns each backend whose exporter brings an observer into that exporter (StatsD, OTLP).
 fn prepare(backend: Backend) -> Result<Backend, ConfigError> {
     match backend {
+        #[cfg(feature = "otlp")]
+        Backend::Otlp(config) => {
+            let exporter = crate::backend::otlp::OtlpExporter::new(config)?;
+            Ok(Backend::Custom(Exporter::Push(Box::new(exporter))))
+        }
         #[cfg(feature = "statsd")]
         Backend::Statsd(config) => {
             let exporter = crate::backend::statsd::StatsdExporter::new(config)?;
@@ -215,6 +220,11 @@ impl Metrics {
     fn start(&self, backend: Backend) -> Result<(), ConfigError> {
         match backend {
             Backend::InMemory | Backend::Noop => Ok(()),
+            #[cfg(feature = "otlp")]
+            Backend::Otlp(config) => Err(ConfigError::Invalid {
+                setting: "backend",
+                reason: format!("OTLP backend {} reached start unprepared", config.endpoint()),
+            }),
             #[cfg(feature = "statsd")]
             Backend::Statsd(config) => Err(ConfigError::Invalid {
                 setting: "backend",

@@ -3,7 +3,10 @@
 pub(crate) mod config;
 mod env_vars;
 mod handle;
-#[cfg(any(feature = "pushgateway", feature = "statsd"))]
+#[cfg(feature = "otlp")]
+#[cfg_attr(docsrs, doc(cfg(feature = "otlp")))]
+pub mod otlp;
+#[cfg(any(feature = "pushgateway", feature = "statsd", feature = "otlp"))]
 pub(crate) mod outbound;
 #[cfg(feature = "prometheus")]
 #[cfg_attr(docsrs, doc(cfg(feature = "prometheus")))]
@@ -12,7 +15,7 @@ mod push_worker;
 #[cfg(feature = "pushgateway")]
 #[cfg_attr(docsrs, doc(cfg(feature = "pushgateway")))]
 pub mod pushgateway;
-#[cfg(any(feature = "pushgateway", feature = "statsd"))]
+#[cfg(any(feature = "pushgateway", feature = "statsd", feature = "otlp"))]
 pub(crate) mod retry;
 #[cfg_attr(not(any(feature = "_http-server", feature = "_http-client", feature = "statsd")), allow(dead_code))]
 pub(crate) mod secret_file;
@@ -21,7 +24,7 @@ pub(crate) mod secret_file;
 pub mod statsd;
 #[cfg(feature = "tls")]
 // Its client half is used by the Pushgateway and StatsD clients, its loaders by the endpoint too.
-#[cfg_attr(not(any(feature = "pushgateway", feature = "statsd")), allow(dead_code, unused_imports))]
+#[cfg_attr(not(any(feature = "pushgateway", feature = "statsd", feature = "otlp")), allow(dead_code, unused_imports))]
 pub(crate) mod tls_client;
 pub(crate) mod url;
 
@@ -31,12 +34,18 @@ pub use config::{
 };
 pub use env_vars::KNOWN_ENV_VARS;
 pub use handle::{get_metrics, Metrics, MetricsBuilder};
-#[cfg(any(feature = "pushgateway", feature = "statsd"))]
-#[cfg_attr(docsrs, doc(cfg(any(feature = "pushgateway", feature = "statsd"))))]
+#[cfg(any(feature = "pushgateway", feature = "statsd", feature = "otlp"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "pushgateway", feature = "statsd", feature = "otlp"))))]
 pub use outbound::{CircuitBreaker, ENV_ALLOWED_BACKEND_HOSTS};
 
 // The backends' types are used from the crate root; their pages live in their modules (shown
 // there once, not a second time at the root).
+#[cfg(feature = "otlp")]
+#[cfg_attr(docsrs, doc(cfg(feature = "otlp")))]
+#[doc(no_inline)]
+pub use otlp::{
+    OtlpBuilder, OtlpCompression, OtlpConfig, OtlpError, OtlpEvent, OtlpExporter, OtlpProtocol, Temporality,
+};
 #[cfg(feature = "prometheus")]
 #[cfg_attr(docsrs, doc(cfg(feature = "prometheus")))]
 #[doc(no_inline)]

@@ -27,6 +27,7 @@ pub(crate) fn read_secret(path: &Path, what: &'static str, policy: SecretFilePol
 /// A secret file read by a builder setter, whose permissions `build` checks under the policy
 /// in force then: a policy given after the file setter applies to it too.
 #[derive(Debug, Clone)]
+#[cfg_attr(not(any(feature = "_http-server", feature = "pushgateway")), allow(dead_code))]
 pub(crate) struct ReadSecret {
     pub(crate) path: std::path::PathBuf,
     pub(crate) what: &'static str,
@@ -34,7 +35,7 @@ pub(crate) struct ReadSecret {
 
 /// Reads a secret file holding one value, leaving its permission check to `build` (see
 /// [`ReadSecret`]); a missing, unreadable or non-UTF-8 file is an error at once.
-#[cfg_attr(not(any(feature = "_http-server", feature = "_http-client")), allow(dead_code))]
+#[cfg_attr(not(any(feature = "_http-server", feature = "pushgateway")), allow(dead_code))]
 pub(crate) fn read_secret_deferred(path: &Path, what: &'static str) -> Result<(String, ReadSecret), ConfigError> {
     let bad = |reason: String| ConfigError::Invalid { setting: what, reason };
     let bytes = std::fs::read(path).map_err(|e| bad(format!("cannot read {}: {}", path.display(), e.kind())))?;
@@ -43,7 +44,7 @@ pub(crate) fn read_secret_deferred(path: &Path, what: &'static str) -> Result<(S
 }
 
 /// Checks the files a builder read, under the policy in force at `build`.
-#[cfg_attr(not(any(feature = "_http-server", feature = "_http-client")), allow(dead_code))]
+#[cfg_attr(not(any(feature = "_http-server", feature = "pushgateway")), allow(dead_code))]
 pub(crate) fn check_read_secrets(files: &[ReadSecret], policy: SecretFilePolicy) -> Result<(), ConfigError> {
     files.iter().try_for_each(|f| check_permissions(&f.path, f.what, policy))
 }

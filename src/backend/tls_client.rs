@@ -41,7 +41,7 @@ pub(crate) fn load_cert_chain(setting: &'static str, path: &Path) -> Result<Vec<
 
 /// Builds a client configuration; `setting` names it in errors. With `pins`, the server's
 /// public key must match one of them besides passing normal verification.
-#[cfg(any(feature = "pushgateway", feature = "statsd"))]
+#[cfg(any(feature = "pushgateway", feature = "statsd", feature = "otlp"))]
 pub(crate) fn client_config(
     setting: &'static str,
     ca_file: Option<&Path>,

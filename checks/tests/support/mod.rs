@@ -9,6 +9,7 @@
 #![allow(dead_code)]
 
 pub mod http;
+pub mod otlp;
 pub mod proxy;
 pub mod pushgateway;
 pub mod statsd;
@@ -188,5 +189,7 @@ pub fn self_metric_reasons() -> Vec<(String, &'static str)> {
     all.extend(of::<codomyrmex_metrics::PushEvent>());
     #[cfg(feature = "statsd")]
     all.extend(of::<codomyrmex_metrics::StatsdEvent>());
+    #[cfg(feature = "otlp")]
+    all.extend(of::<codomyrmex_metrics::OtlpEvent>());
     all
 }

@@ -119,9 +119,33 @@ impl Breaker {
     }
 
     /// Whether attempts are refused now (for the caller's own bookkeeping).
-    #[cfg_attr(not(feature = "pushgateway"), allow(dead_code))]
+    #[cfg_attr(not(any(feature = "pushgateway", feature = "otlp")), allow(dead_code))]
     pub(crate) fn is_open(&self) -> bool {
         !matches!(*self.state.lock(), State::Closed { .. })
+    }
+
+    /// Feeds one request's outcome to the breaker (`Err(true)`: a failure that says the backend
+    /// is away; `Err(false)`: a refusal, which does not count), then logs a change of state for
+    /// `backend` and hands it to `count`.
+    #[cfg(feature = "_http-client")]
+    pub(crate) fn observe(&self, outcome: Result<(), bool>, backend: &'static str, count: impl FnOnce(Transition)) {
+        let transition = match outcome {
+            Ok(()) => self.succeeded(),
+            Err(true) => self.failed(Instant::now()),
+            Err(false) => None,
+        };
+        match transition {
+            Some(Transition::Opened) => tracing::warn!(
+                backend,
+                cool_down = ?self.settings.cool_down,
+                "circuit breaker opened after repeated failures; sending pauses"
+            ),
+            Some(Transition::Closed) => tracing::info!(backend, "circuit breaker closed: the backend answers again"),
+            None => return,
+        }
+        if let Some(t) = transition {
+            count(t);
+        }
     }
 }
 

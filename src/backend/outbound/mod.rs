@@ -1,10 +1,15 @@
-//! What every outbound client shares (Pushgateway, StatsD streams, and any added later): the
-//! circuit breaker, the allowlist of backend hosts and certificate pinning.
+//! What every outbound client shares (Pushgateway, StatsD streams, OTLP): the circuit
+//! breaker, the allowlist of backend hosts and certificate pinning; and, for the HTTP ones,
+//! the request itself and forward proxies.
 
 pub(crate) mod breaker;
 pub(crate) mod hosts;
+#[cfg(feature = "_http-client")]
+pub(crate) mod http;
 #[cfg(feature = "tls")]
 pub(crate) mod pin;
+#[cfg(feature = "_http-client")]
+pub(crate) mod proxy;
 
 pub use breaker::CircuitBreaker;
 
@@ -33,6 +38,7 @@ pub(crate) fn env_allowed_hosts(value: &str, host: &str) -> Result<Vec<String>, 
 }
 
 /// A client certificate and key named by a pair of variables: both, or neither.
+#[cfg(any(feature = "pushgateway", feature = "statsd"))]
 pub(crate) fn env_client_cert(
     get: &dyn Fn(&str) -> Option<String>,
     cert_var: &'static str,

@@ -1,19 +1,14 @@
-//! One request to the gateway on a fresh connection (direct, or through a forward proxy),
-//! plain or TLS, under one timeout. TLS uses rustls with the ring provider the crate installs
-//! itself, verifying the server's certificate and host name against the system's roots or a
-//! given CA, and its public key against the pins when there are any; a client certificate is
-//! presented when configured.
+//! One request to the gateway, over the outbound HTTP client every HTTP backend shares
+//! ([`crate::backend::outbound::http`]), and what its failures mean to the gateway.
 
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper::header::{self, HeaderValue};
-use hyper::{Method, Request, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper::header::{self, HeaderName, HeaderValue};
+use hyper::{Method, StatusCode};
 
 use super::config::{PushAuth, PushgatewayConfig};
-use super::proxy::Proxy;
+use crate::backend::outbound::http::{HttpClient, HttpError, Outgoing, Target};
 
 /// Why one request failed.
 #[derive(Debug, thiserror::Error)]
@@ -77,158 +72,62 @@ impl PushError {
     }
 }
 
-/// Most bytes of the gateway's (or the proxy's) answer read.
+/// Most bytes of the gateway's answer read (and dropped: it can repeat the pushed metrics).
 const MAX_ANSWER_BYTES: usize = 4096;
 
-/// A connector made once per exporter.
-pub(crate) struct Client {
-    #[cfg(feature = "tls")]
-    tls: Option<tokio_rustls::TlsConnector>,
-    proxy: Option<Proxy>,
+impl From<HttpError> for PushError {
+    fn from(e: HttpError) -> Self {
+        match e {
+            HttpError::Io(e) => Self::Io(e),
+            HttpError::Tls(e) => Self::Tls(e),
+            HttpError::PinMismatch => Self::PinMismatch,
+            HttpError::Http(e) => Self::Http(e),
+            HttpError::Timeout(t) => Self::Timeout(t),
+            HttpError::Proxy(status) => Self::Proxy { status },
+        }
+    }
 }
+
+/// A connector made once per exporter.
+pub(crate) struct Client(HttpClient);
 
 impl Client {
     pub(crate) fn new(config: &PushgatewayConfig) -> Result<Self, crate::ConfigError> {
         #[cfg(feature = "tls")]
-        let tls = if config.https { Some(tls_connector(config)?) } else { None };
-        Ok(Self {
+        let tls = if config.https { Some(config.tls_config()?) } else { None };
+        Ok(Self(HttpClient::new(
             #[cfg(feature = "tls")]
             tls,
-            proxy: config.proxy.build()?,
-        })
+            config.proxy.build()?,
+        )))
     }
 
     pub(crate) async fn send(
-        &self,
-        config: &PushgatewayConfig,
-        method: Method,
-        path: &str,
-        body: Bytes,
-    ) -> Result<StatusCode, PushError> {
-        let timeout = config.timeout;
-        tokio::time::timeout(timeout, self.send_inner(config, method, path, body))
-            .await
-            .unwrap_or(Err(PushError::Timeout(timeout)))
-    }
-
-    async fn send_inner(
         &self,
         c: &PushgatewayConfig,
         method: Method,
         path: &str,
         body: Bytes,
     ) -> Result<StatusCode, PushError> {
-        let host = if c.host.contains(':') { format!("[{}]", c.host) } else { c.host.clone() };
-        let authority = format!("{host}:{}", c.port);
-        let route = self.proxy.as_ref().and_then(|p| p.route(c.https, &c.host, c.port));
-        let stream = match &route {
-            Some(r) => tokio::net::TcpStream::connect((r.host.as_str(), r.port)).await?,
-            None => tokio::net::TcpStream::connect((c.host.as_str(), c.port)).await?,
-        };
-        // Plain HTTP through a proxy: the request line carries the whole URL (absolute form).
-        let target = match &route {
-            Some(_) if !c.https => format!("http://{authority}{path}"),
-            _ => path.to_owned(),
-        };
-        let mut req = Request::builder()
-            .method(method)
-            .uri(target)
-            .header(header::HOST, &authority)
-            .header(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")
-            .header(header::USER_AGENT, concat!("codomyrmex-metrics/", env!("CARGO_PKG_VERSION")))
-            .body(Full::new(body))
-            .map_err(|e| PushError::Tls(e.to_string()))?;
+        let mut headers: Vec<(HeaderName, HeaderValue)> =
+            vec![(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"))];
         match &c.auth {
             PushAuth::None => {}
             PushAuth::Basic(v) | PushAuth::Bearer(v) => {
                 // Checked at build: a credential a header cannot carry is a configuration error.
                 if let Ok(mut value) = HeaderValue::from_str(v) {
                     value.set_sensitive(true);
-                    req.headers_mut().insert(header::AUTHORIZATION, value);
+                    headers.push((header::AUTHORIZATION, value));
                 }
             }
         }
-        #[cfg(feature = "tls")]
-        if let Some(connector) = &self.tls {
-            let name =
-                rustls_pki_types::ServerName::try_from(c.host.clone()).map_err(|e| PushError::Tls(e.to_string()))?;
-            let tls_error = |e: std::io::Error| {
-                if crate::backend::outbound::pin::is_pin_mismatch(&e) {
-                    PushError::PinMismatch
-                } else {
-                    PushError::Tls(e.to_string())
-                }
-            };
-            return match &route {
-                Some(r) => {
-                    let tunnel = connect_tunnel(stream, r, &authority).await?;
-                    let tls = connector.connect(name, TokioIo::new(tunnel)).await.map_err(tls_error)?;
-                    exchange(TokioIo::new(tls), req).await
-                }
-                None => {
-                    let tls = connector.connect(name, stream).await.map_err(tls_error)?;
-                    exchange(TokioIo::new(tls), req).await
-                }
-            };
+        let to = Target { https: c.https, host: &c.host, port: c.port };
+        let out = Outgoing { method, path, headers: &headers, body, answer_limit: MAX_ANSWER_BYTES };
+        let answer = self.0.send(to, out, c.timeout).await?;
+        if answer.status.is_success() {
+            Ok(answer.status)
+        } else {
+            Err(PushError::Status { status: answer.status })
         }
-        if let Some(auth) = route.and_then(|r| r.auth) {
-            req.headers_mut().insert(header::PROXY_AUTHORIZATION, auth);
-        }
-        exchange(TokioIo::new(stream), req).await
     }
-}
-
-/// `CONNECT authority` through the proxy; the tunnel once it answers 2xx.
-#[cfg(feature = "tls")]
-async fn connect_tunnel(
-    stream: tokio::net::TcpStream,
-    route: &super::proxy::Route,
-    authority: &str,
-) -> Result<hyper::upgrade::Upgraded, PushError> {
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
-    let driver = tokio::spawn(conn.with_upgrades());
-    let mut req = Request::builder()
-        .method(Method::CONNECT)
-        .uri(authority)
-        .header(header::HOST, authority)
-        .body(Full::new(Bytes::new()))
-        .map_err(|e| PushError::Tls(e.to_string()))?;
-    if let Some(auth) = &route.auth {
-        req.headers_mut().insert(header::PROXY_AUTHORIZATION, auth.clone());
-    }
-    let response = sender.send_request(req).await?;
-    let status = response.status();
-    if !status.is_success() {
-        let _ = http_body_util::Limited::new(response.into_body(), MAX_ANSWER_BYTES).collect().await;
-        driver.abort();
-        return Err(PushError::Proxy { status });
-    }
-    Ok(hyper::upgrade::on(response).await?)
-}
-
-async fn exchange<I>(io: I, req: Request<Full<Bytes>>) -> Result<StatusCode, PushError>
-where
-    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
-{
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(io).await?;
-    let driver = tokio::spawn(conn);
-    let response = sender.send_request(req).await?;
-    let status = response.status();
-    // Read (and drop) at most a few KiB of the answer, so the connection can end cleanly; a
-    // gateway, or something posing as one, cannot make the client buffer more.
-    let _ = http_body_util::Limited::new(response.into_body(), MAX_ANSWER_BYTES).collect().await;
-    driver.abort();
-    if status == StatusCode::PROXY_AUTHENTICATION_REQUIRED {
-        return Err(PushError::Proxy { status });
-    }
-    if status.is_success() {
-        Ok(status)
-    } else {
-        Err(PushError::Status { status })
-    }
-}
-
-#[cfg(feature = "tls")]
-fn tls_connector(c: &PushgatewayConfig) -> Result<tokio_rustls::TlsConnector, crate::ConfigError> {
-    Ok(tokio_rustls::TlsConnector::from(c.tls_config()?))
 }

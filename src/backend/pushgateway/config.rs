@@ -3,8 +3,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::proxy::ProxySettings;
 use crate::backend::outbound::hosts::AllowedHosts;
+use crate::backend::outbound::proxy::ProxySettings;
 use crate::backend::outbound::CircuitBreaker;
 use crate::backend::retry::{backoff_bounds, MAX_DURATION};
 use crate::backend::secret_file::{check_read_secrets, read_secret_deferred, ReadSecret, SecretFilePolicy};
@@ -104,7 +104,7 @@ impl std::fmt::Debug for PushgatewayBuilder {
             .field("allowed_hosts", &self.allowed_hosts)
             .field("basic", &self.basic)
             .field("bearer", &self.bearer)
-            .field("proxy_url", &self.proxy_url.as_deref().map(super::proxy::redact))
+            .field("proxy_url", &self.proxy_url.as_deref().map(crate::backend::outbound::proxy::redact))
             .field("no_proxy", &self.no_proxy)
             .field("proxy_off", &self.proxy_off)
             .field("proxy_credentials", &self.proxy_credentials.as_ref().map(|_| ".."));

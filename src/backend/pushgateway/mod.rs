@@ -8,7 +8,6 @@ mod config;
 mod events;
 pub(crate) mod from_url;
 mod grouping;
-mod proxy;
 
 use crate::backend::outbound::breaker::{Admit, Breaker, Transition};
 use crate::backend::retry::{jitter, next_backoff};
@@ -132,33 +131,16 @@ impl PushgatewayExporter {
     /// Feeds one request's outcome to the breaker, and counts what it changes.
     fn count_outcome(&self, registry: &Registry, result: &Result<hyper::StatusCode, PushError>) {
         let events = registry.self_metrics().register_own::<PushEvent>();
-        let transition = match result {
-            Ok(_) => self.breaker.succeeded(),
-            Err(e) => {
-                if matches!(e, PushError::PinMismatch) {
-                    events.record(PushEvent::PinMismatch);
-                }
-                if e.is_outage() {
-                    self.breaker.failed(Instant::now())
-                } else {
-                    None
-                }
-            }
-        };
-        match transition {
-            Some(Transition::Opened) => {
-                events.record(PushEvent::CircuitOpened);
-                tracing::warn!(
-                    cool_down = ?self.config.breaker.cool_down,
-                    "Pushgateway circuit breaker opened after repeated failures; pushes pause"
-                );
-            }
-            Some(Transition::Closed) => {
-                events.record(PushEvent::CircuitClosed);
-                tracing::info!("Pushgateway circuit breaker closed: the gateway answers again");
-            }
-            None => {}
+        if let Err(PushError::PinMismatch) = result {
+            events.record(PushEvent::PinMismatch);
         }
+        let outcome = result.as_ref().map(|_| ()).map_err(PushError::is_outage);
+        self.breaker.observe(outcome, "pushgateway", |t| {
+            events.record(match t {
+                Transition::Opened => PushEvent::CircuitOpened,
+                Transition::Closed => PushEvent::CircuitClosed,
+            })
+        });
     }
 }
 

@@ -1,8 +1,8 @@
-//! Forward proxies for the Pushgateway client: `http_proxy` / `https_proxy` / `all_proxy` /
+//! Forward proxies for the HTTP clients (Pushgateway, OTLP): `http_proxy` / `https_proxy` / `all_proxy` /
 //! `no_proxy` (curl's rules, as hyper-util's matcher reads them; the upper-case names too,
 //! except `HTTP_PROXY` in a CGI process, which a request header can set: "httpoxy"), or
-//! explicit settings. A plain-HTTP push goes to the proxy in absolute form; an HTTPS push
-//! goes through a `CONNECT` tunnel, with TLS end to end to the gateway. Proxy credentials come
+//! explicit settings. A plain-HTTP request goes to the proxy in absolute form; an HTTPS one
+//! goes through a `CONNECT` tunnel, with TLS end to end to the backend. Proxy credentials come
 //! from the proxy URL's userinfo or from settings (a password file), go only in
 //! `Proxy-Authorization`, and never into a `Debug`, error or log line.
 

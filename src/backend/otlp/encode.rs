@@ -1,0 +1,347 @@
+//! A registry read as OTLP: one `Metric` per family (counters as monotonic sums, gauges as
+//! gauges, histograms as explicit-bucket histograms), its series as data points whose
+//! attributes are the global labels and the series' labels after the policy, packed into
+//! requests of at most the configured size. The protobuf types are `opentelemetry-proto`'s.
+
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, InstrumentationScope, KeyValue};
+use opentelemetry_proto::tonic::metrics::v1::{
+    metric::Data, number_data_point, AggregationTemporality, Gauge, Histogram, HistogramDataPoint, Metric,
+    NumberDataPoint, ResourceMetrics, ScopeMetrics, Sum,
+};
+use opentelemetry_proto::tonic::resource::v1::Resource;
+use prost::Message;
+
+use super::config::Temporality;
+use super::state::{series_key, Accepted, Births, States};
+use crate::export::{SeriesValue, SeriesView};
+use crate::registry::Registry;
+use crate::MetricKind;
+
+/// A string attribute.
+pub(crate) fn attribute(key: &str, value: &str) -> KeyValue {
+    KeyValue {
+        key: key.to_owned(),
+        value: Some(AnyValue { value: Some(any_value::Value::StringValue(value.to_owned())) }),
+        ..Default::default()
+    }
+}
+
+/// The unit as UCUM writes it, for the units the crate names; others as they are.
+fn ucum(unit: &str) -> &str {
+    match unit {
+        "seconds" => "s",
+        "bytes" => "By",
+        "ratio" => "1",
+        "celsius" => "Cel",
+        other => other,
+    }
+}
+
+/// What to remember of a delta series once the request carrying its point is accepted.
+#[derive(Debug)]
+pub(crate) struct Commit {
+    pub(crate) key: Box<str>,
+    pub(crate) accepted: Accepted,
+    pub(crate) at: u64,
+}
+
+/// One request: its encoded body, how many data points it carries, and the deltas it commits.
+#[derive(Debug)]
+pub(crate) struct Batch {
+    pub(crate) body: Vec<u8>,
+    pub(crate) points: usize,
+    pub(crate) commits: Vec<Commit>,
+}
+
+/// A family's metric and, point by point, what each commits.
+type Part = (Metric, Vec<Option<Commit>>);
+
+/// Reads the registry into one metric per family.
+pub(crate) struct Reader<'a> {
+    pub(crate) states: &'a mut States,
+    pub(crate) births: &'a Births,
+    pub(crate) temporality: Temporality,
+    /// Start of series that were there before the exporter.
+    pub(crate) default_start: u64,
+    pub(crate) now: u64,
+}
+
+impl Reader<'_> {
+    /// Every family of `registry` as a metric.
+    pub(crate) fn read(mut self, registry: &Registry) -> Vec<Part> {
+        let global: Vec<KeyValue> = registry.global_labels().iter().map(|(k, v)| attribute(k, v)).collect();
+        let mut parts: Vec<Part> = Vec::new();
+        let mut key = String::new();
+        let mut family: Option<*const crate::Descriptor> = None;
+        registry.for_each_series(|s| {
+            let desc: *const crate::Descriptor = s.family;
+            if family != Some(desc) {
+                family = Some(desc);
+                parts.push((self.metric_of(s), Vec::new()));
+            }
+            let Some((metric, commits)) = parts.last_mut() else { return };
+            series_key(&mut key, s.name(), s.labels.iter());
+            let mut attributes = global.clone();
+            attributes.extend(s.labels.iter().map(|(k, v)| attribute(k, v)));
+            let commit = self.point(metric, &key, attributes, s);
+            commits.push(commit);
+        });
+        self.states.end_export();
+        parts
+    }
+
+    fn metric_of(&self, s: &SeriesView<'_>) -> Metric {
+        let d = s.family;
+        let temporality = if self.temporality.is_delta() {
+            AggregationTemporality::Delta
+        } else {
+            AggregationTemporality::Cumulative
+        } as i32;
+        let data = match d.kind() {
+            MetricKind::Counter => {
+                Data::Sum(Sum { data_points: Vec::new(), aggregation_temporality: temporality, is_monotonic: true })
+            }
+            MetricKind::Gauge => Data::Gauge(Gauge { data_points: Vec::new() }),
+            MetricKind::Histogram => {
+                Data::Histogram(Histogram { data_points: Vec::new(), aggregation_temporality: temporality })
+            }
+        };
+        Metric {
+            name: d.name().to_owned(),
+            description: d.help().to_string(),
+            unit: d.unit().map(|u| ucum(u.as_str()).to_owned()).unwrap_or_default(),
+            metadata: Vec::new(),
+            data: Some(data),
+        }
+    }
+
+    /// Adds the point of `s` to `metric`; what it commits, for a delta.
+    fn point(
+        &mut self,
+        metric: &mut Metric,
+        key: &str,
+        attributes: Vec<KeyValue>,
+        s: &SeriesView<'_>,
+    ) -> Option<Commit> {
+        let now = self.now;
+        let delta = self.temporality.is_delta();
+        let state = self.states.visit(key, self.births, self.default_start);
+        let commit = |accepted: Accepted| Some(Commit { key: key.into(), accepted, at: now });
+        match (&mut metric.data, s.value) {
+            (Some(Data::Sum(sum)), SeriesValue::Counter(total)) => {
+                let (value, start, commit) = match (&state.accepted, delta) {
+                    (_, false) => (total, state.start, None),
+                    (Some((Accepted::Counter(before), at)), true) => {
+                        (total - before, *at, commit(Accepted::Counter(total)))
+                    }
+                    (_, true) => (total, state.start, commit(Accepted::Counter(total))),
+                };
+                sum.data_points.push(number(attributes, start, now, value));
+                commit
+            }
+            (Some(Data::Gauge(gauge)), SeriesValue::Gauge(value)) => {
+                gauge.data_points.push(number(attributes, state.start, now, value));
+                None
+            }
+            (Some(Data::Histogram(h)), SeriesValue::Histogram(cell)) => {
+                let snap = cell.snapshot();
+                let mut counts: Vec<u64> = Vec::with_capacity(snap.cumulative.len());
+                let mut below = 0;
+                for c in &snap.cumulative {
+                    counts.push(c.saturating_sub(below));
+                    below = *c;
+                }
+                let count = snap.count();
+                let now_accepted = Accepted::Histogram { counts: counts.clone(), sum: snap.sum, count };
+                let (counts, sum, count, start, commit) = match (&state.accepted, delta) {
+                    (_, false) => (counts, snap.sum, count, state.start, None),
+                    (Some((Accepted::Histogram { counts: c0, sum: s0, count: n0 }, at)), true)
+                        if c0.len() == counts.len() =>
+                    {
+                        let diff = counts.iter().zip(c0).map(|(a, b)| a.saturating_sub(*b)).collect();
+                        (diff, snap.sum - s0, count.saturating_sub(*n0), *at, commit(now_accepted))
+                    }
+                    (_, true) => (counts, snap.sum, count, state.start, commit(now_accepted)),
+                };
+                h.data_points.push(HistogramDataPoint {
+                    attributes,
+                    start_time_unix_nano: start,
+                    time_unix_nano: now,
+                    count,
+                    sum: Some(sum),
+                    bucket_counts: counts,
+                    explicit_bounds: snap.bounds,
+                    exemplars: Vec::new(),
+                    flags: 0,
+                    min: None,
+                    max: None,
+                });
+                commit
+            }
+            _ => None,
+        }
+    }
+}
+
+fn number(attributes: Vec<KeyValue>, start: u64, now: u64, value: f64) -> NumberDataPoint {
+    NumberDataPoint {
+        attributes,
+        start_time_unix_nano: start,
+        time_unix_nano: now,
+        exemplars: Vec::new(),
+        flags: 0,
+        value: Some(number_data_point::Value::AsDouble(value)),
+    }
+}
+
+/// Bytes a repeated message field adds around a message of `len` bytes (tag and length).
+fn framed(len: usize) -> usize {
+    1 + prost::encoding::encoded_len_varint(len as u64) + len
+}
+
+/// Packs the metrics into requests whose bodies are at most `max_bytes` each (a metric too
+/// large for one is split between its points; a single point larger than the bound goes alone).
+pub(crate) fn batches(
+    resource: &Resource,
+    scope: &InstrumentationScope,
+    parts: Vec<Part>,
+    max_bytes: usize,
+) -> Vec<Batch> {
+    let envelope = framed(resource.encoded_len()) + framed(scope.encoded_len()) + 16;
+    let budget = max_bytes.saturating_sub(envelope).max(1);
+    let mut out = Vec::new();
+    let (mut metrics, mut commits, mut points, mut size) = (Vec::new(), Vec::new(), 0, 0);
+    for part in parts.into_iter().flat_map(|p| split(p, budget)) {
+        let (metric, part_commits) = part;
+        let len = framed(metric.encoded_len());
+        if size + len > budget && !metrics.is_empty() {
+            out.push(request(resource, scope, std::mem::take(&mut metrics), std::mem::take(&mut commits), points));
+            (points, size) = (0, 0);
+        }
+        points += part_commits.len();
+        size += len;
+        commits.extend(part_commits.into_iter().flatten());
+        metrics.push(metric);
+    }
+    if !metrics.is_empty() {
+        out.push(request(resource, scope, metrics, commits, points));
+    }
+    out
+}
+
+fn request(
+    resource: &Resource,
+    scope: &InstrumentationScope,
+    metrics: Vec<Metric>,
+    commits: Vec<Commit>,
+    points: usize,
+) -> Batch {
+    let request = ExportMetricsServiceRequest {
+        resource_metrics: vec![ResourceMetrics {
+            resource: Some(resource.clone()),
+            scope_metrics: vec![ScopeMetrics { scope: Some(scope.clone()), metrics, schema_url: String::new() }],
+            schema_url: String::new(),
+        }],
+    };
+    Batch { body: request.encode_to_vec(), points, commits }
+}
+
+/// `part` cut between its points into metrics of at most `budget` bytes each.
+fn split(part: Part, budget: usize) -> Vec<Part> {
+    let (metric, commits) = part;
+    if framed(metric.encoded_len()) <= budget {
+        return vec![(metric, commits)];
+    }
+    let header = Metric { data: None, ..metric.clone() };
+    let room = budget.saturating_sub(framed(header.encoded_len()) + 8).max(1);
+    let rebuild = |data: Data| Metric { data: Some(data), ..header.clone() };
+    match metric.data {
+        Some(Data::Sum(s)) => {
+            let (temporality, monotonic) = (s.aggregation_temporality, s.is_monotonic);
+            chunks(s.data_points, commits, room)
+                .into_iter()
+                .map(|(data_points, c)| {
+                    let sum = Sum { data_points, aggregation_temporality: temporality, is_monotonic: monotonic };
+                    (rebuild(Data::Sum(sum)), c)
+                })
+                .collect()
+        }
+        Some(Data::Gauge(g)) => chunks(g.data_points, commits, room)
+            .into_iter()
+            .map(|(data_points, c)| (rebuild(Data::Gauge(Gauge { data_points })), c))
+            .collect(),
+        Some(Data::Histogram(h)) => {
+            let temporality = h.aggregation_temporality;
+            chunks(h.data_points, commits, room)
+                .into_iter()
+                .map(|(data_points, c)| {
+                    (rebuild(Data::Histogram(Histogram { data_points, aggregation_temporality: temporality })), c)
+                })
+                .collect()
+        }
+        other => vec![(Metric { data: other, ..header }, commits)],
+    }
+}
+
+/// `points` (with their commits) in runs of at most `room` encoded bytes.
+fn chunks<P: Message>(points: Vec<P>, commits: Vec<Option<Commit>>, room: usize) -> Vec<(Vec<P>, Vec<Option<Commit>>)> {
+    let mut out = Vec::new();
+    let (mut run, mut run_commits, mut size) = (Vec::new(), Vec::new(), 0);
+    for (p, c) in points.into_iter().zip(commits) {
+        let len = framed(p.encoded_len());
+        if size + len > room && !run.is_empty() {
+            out.push((std::mem::take(&mut run), std::mem::take(&mut run_commits)));
+            size = 0;
+        }
+        size += len;
+        run.push(p);
+        run_commits.push(c);
+    }
+    if !run.is_empty() {
+        out.push((run, run_commits));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gauge_part(n: usize) -> Part {
+        let points = (0..n).map(|i| number(vec![attribute("i", &i.to_string())], 1, 2, i as f64)).collect();
+        let metric = Metric {
+            name: "g".into(),
+            description: String::new(),
+            unit: String::new(),
+            metadata: Vec::new(),
+            data: Some(Data::Gauge(Gauge { data_points: points })),
+        };
+        (metric, (0..n).map(|_| None).collect())
+    }
+
+    #[test]
+    fn requests_stay_under_the_bound_and_keep_every_point() {
+        let resource = Resource { attributes: vec![attribute("service.name", "t")], ..Default::default() };
+        let scope = InstrumentationScope { name: "s".into(), ..Default::default() };
+        let parts = vec![gauge_part(3_000), gauge_part(10), gauge_part(500)];
+        let batches = batches(&resource, &scope, parts, 8_192);
+        assert!(batches.len() > 5, "{}", batches.len());
+        let mut points = 0;
+        for b in &batches {
+            assert!(b.body.len() <= 8_192, "{}", b.body.len());
+            let decoded = ExportMetricsServiceRequest::decode(b.body.as_slice()).unwrap();
+            let n: usize = decoded.resource_metrics[0].scope_metrics[0]
+                .metrics
+                .iter()
+                .map(|m| match &m.data {
+                    Some(Data::Gauge(g)) => g.data_points.len(),
+                    _ => 0,
+                })
+                .sum();
+            assert_eq!(n, b.points);
+            points += n;
+        }
+        assert_eq!(points, 3_510);
+    }
+}

@@ -1,0 +1,165 @@
+//! What the exporter remembers of each series between exports: when it began (its start time,
+//! so a receiver can tell a reset from a rise) and, for delta temporality, the values the
+//! receiver last accepted.
+//!
+//! Start times come from the series' creation: the exporter's [`Births`] observer notes the
+//! time of each new series (it watches no recording, so the hot path does not change), and the
+//! next export takes it over. A series that expired and came back under the same labels is
+//! born again, so its start time moves and its delta baseline goes.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use parking_lot::Mutex;
+
+use crate::{NewSeries, SeriesHook, SeriesObserver};
+
+/// Nanoseconds since the Unix epoch now.
+pub(crate) fn now_nanos() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+}
+
+/// A series' identity across exports: its name, then each label key and value, each ended by
+/// a NUL (which no name and, after the policy, no label can hold).
+pub(crate) fn series_key<'a>(out: &mut String, name: &str, labels: impl IntoIterator<Item = (&'a str, &'a str)>) {
+    out.clear();
+    out.push_str(name);
+    out.push('\0');
+    for (k, v) in labels {
+        out.push_str(k);
+        out.push('\0');
+        out.push_str(v);
+        out.push('\0');
+    }
+}
+
+/// The creation times of series the exporter has not exported yet.
+#[derive(Debug, Default)]
+pub(crate) struct Births(Mutex<HashMap<Box<str>, u64>>);
+
+impl Births {
+    /// The creation time of the series `key`, taken over (`None`: born before the exporter, or
+    /// already taken).
+    pub(crate) fn take(&self, key: &str) -> Option<u64> {
+        self.0.lock().remove(key)
+    }
+
+    /// Forgets series born before `nanos` that no export saw: they expired unseen.
+    pub(crate) fn forget_before(&self, nanos: u64) {
+        self.0.lock().retain(|_, born| *born >= nanos);
+    }
+}
+
+/// Notes each new series' creation time for the exporter.
+#[derive(Debug)]
+pub(crate) struct BirthObserver(pub(crate) Arc<Births>);
+
+impl SeriesObserver for BirthObserver {
+    /// The exporter's self-metrics exist from the start, at zero.
+    fn attach(&self, registry: &crate::Registry) {
+        registry.self_metrics().register_own::<super::OtlpEvent>();
+    }
+
+    fn watch(&self, s: NewSeries<'_>) -> Option<Box<dyn SeriesHook>> {
+        let mut key = String::new();
+        series_key(&mut key, s.name, s.labels.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        self.0 .0.lock().insert(key.into_boxed_str(), now_nanos());
+        None
+    }
+}
+
+/// What a receiver last accepted of a delta series.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Accepted {
+    /// A counter's total.
+    Counter(f64),
+    /// A histogram's counts per bucket (not cumulative), sum and count.
+    Histogram { counts: Vec<u64>, sum: f64, count: u64 },
+}
+
+/// One series' memory.
+#[derive(Debug)]
+pub(crate) struct SeriesState {
+    /// When it began.
+    pub(crate) start: u64,
+    /// The export that last saw it (to forget series that are gone).
+    pub(crate) seen: u64,
+    /// For delta: what was last accepted, and when (the next delta's start).
+    pub(crate) accepted: Option<(Accepted, u64)>,
+}
+
+/// Every series' memory, by [`series_key`].
+#[derive(Debug, Default)]
+pub(crate) struct States {
+    pub(crate) by_key: HashMap<Box<str>, SeriesState>,
+    /// Counts exports, for [`SeriesState::seen`].
+    pub(crate) export: u64,
+}
+
+impl States {
+    /// The state of `key` for this export: a newly born series (or one born again) starts at
+    /// its birth; one first seen without a birth (it existed before the exporter) starts at
+    /// `default_start`.
+    pub(crate) fn visit(&mut self, key: &str, births: &Births, default_start: u64) -> &mut SeriesState {
+        let export = self.export;
+        let born = births.take(key);
+        if !self.by_key.contains_key(key) {
+            self.by_key
+                .insert(key.into(), SeriesState { start: born.unwrap_or(default_start), seen: export, accepted: None });
+        }
+        let state = self.by_key.get_mut(key).unwrap_or_else(|| unreachable!("inserted above"));
+        if let Some(born) = born {
+            if born != state.start {
+                *state = SeriesState { start: born, seen: export, accepted: None };
+            }
+        }
+        state.seen = export;
+        state
+    }
+
+    /// Forgets the series this export did not see (expired), and starts the next export.
+    pub(crate) fn end_export(&mut self) {
+        let export = self.export;
+        self.by_key.retain(|_, s| s.seen == export);
+        self.export += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_series_born_again_starts_again() {
+        let births = Births::default();
+        let mut states = States::default();
+        births.0.lock().insert("c\0".into(), 10);
+        assert_eq!(states.visit("c\0", &births, 1).start, 10);
+        states.visit("c\0", &births, 1).accepted = Some((Accepted::Counter(5.0), 20));
+        states.end_export();
+        // Seen again, not reborn: the same start and baseline.
+        assert_eq!(states.visit("c\0", &births, 1).start, 10);
+        assert!(states.visit("c\0", &births, 1).accepted.is_some());
+        states.end_export();
+        // Expired and made again under the same labels.
+        births.0.lock().insert("c\0".into(), 30);
+        let s = states.visit("c\0", &births, 1);
+        assert_eq!((s.start, s.accepted.is_none()), (30, true));
+    }
+
+    #[test]
+    fn series_gone_are_forgotten() {
+        let births = Births::default();
+        let mut states = States::default();
+        states.visit("a\0", &births, 1);
+        states.visit("b\0", &births, 1);
+        states.end_export();
+        states.visit("a\0", &births, 1);
+        states.end_export();
+        assert_eq!(states.by_key.len(), 1);
+        births.0.lock().insert("gone\0".into(), 5);
+        births.forget_before(6);
+        assert!(births.take("gone\0").is_none());
+    }
+}
