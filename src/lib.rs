@@ -100,7 +100,10 @@ pub use registry::{
     SelfCounters, SelfMetrics, SelfReason, SeriesEvent, SeriesHook, SeriesObserver, SeriesRef, SystemClock, Unit,
     DEFAULT_MAX_FAMILIES, MAX_COLLECTORS, MAX_HELP_LEN, SELF_PREFIX,
 };
-pub use storage::{Buckets, BucketsError, HistogramCell, HistogramSnapshot, MAX_BUCKETS};
+pub use storage::{
+    Buckets, BucketsError, ExpBuckets, ExpHistogramSnapshot, HistogramCell, HistogramSnapshot, EXP_MAX_BUCKETS,
+    EXP_MAX_SCALE, MAX_BUCKETS,
+};
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]

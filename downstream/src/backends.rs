@@ -42,6 +42,8 @@ fn urls() {
     assert_eq!(e.is_ok(), cfg!(feature = "pushgateway"), "{e:?}");
     let e = Backend::from_url("otlp+http://127.0.0.1:4318");
     assert_eq!(e.is_ok(), cfg!(feature = "otlp"), "{e:?}");
+    let e = Backend::from_url("otlp+grpc://127.0.0.1:4317");
+    assert_eq!(e.is_ok(), cfg!(feature = "otlp-grpc"), "{e:?}");
 }
 
 fn self_metrics_follow_backends() {

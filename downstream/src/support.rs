@@ -13,6 +13,8 @@ pub const FEATURES: &[&str] = &[
     "statsd",
     #[cfg(feature = "otlp")]
     "otlp",
+    #[cfg(feature = "otlp-grpc")]
+    "otlp-grpc",
     #[cfg(feature = "tls")]
     "tls",
     #[cfg(feature = "tower")]

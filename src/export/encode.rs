@@ -140,17 +140,26 @@ impl Writer<'_> {
                 self.set_labels(labels);
                 let le = desc.buckets.as_ref().map(|b| b.le_labels()).unwrap_or_default();
                 let mut i = 0;
-                let count = cell.for_each_cumulative(|_, cumulative| {
-                    let text = le.get(i).map_or("+Inf", |s| s);
+                // A base-2 exponential histogram has no fixed `le` values: its bounds are formatted.
+                let mut bound_text = ryu::Buffer::new();
+                let mut negative_bound = false;
+                let count = cell.for_each_cumulative(|bound, cumulative| {
+                    negative_bound |= bound < 0.0;
+                    let text = match le.get(i) {
+                        Some(s) => &**s,
+                        None if bound.is_finite() => bound_text.format_finite(bound),
+                        None => "+Inf",
+                    };
                     i += 1;
                     self.series(name, "_bucket", Some(("le", text)));
                     write_u64(self.out, cumulative);
                     self.out.push('\n');
                 });
-                // OpenMetrics treats `_sum` as a counter, so a negative sum must not be exposed,
-                // and `_sum` and `_count` go together; the `+Inf` bucket still has the count.
+                // OpenMetrics treats `_sum` as a counter, so a negative sum, or any negative
+                // bucket, must not come with one, and `_sum` and `_count` go together; the `+Inf`
+                // bucket still has the count.
                 let sum = cell.sum();
-                if !(self.format.om() && sum < 0.0) {
+                if !(self.format.om() && (sum < 0.0 || negative_bound)) {
                     self.series(name, "_sum", None);
                     write_f64(self.out, sum);
                     self.out.push('\n');

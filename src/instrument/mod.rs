@@ -7,6 +7,7 @@
 mod counter;
 mod fixed;
 mod gauge;
+pub(crate) mod grpc_names;
 mod histogram;
 #[cfg(feature = "tower")]
 pub(crate) mod http;

@@ -51,11 +51,13 @@ pub struct Buckets {
     bounds: Arc<[f64]>,
     /// Each bound as the `le` label renders it, `+Inf` last; formatted once per layout.
     le: Arc<[Box<str>]>,
+    /// A base-2 exponential histogram instead (no fixed bounds).
+    base2: bool,
 }
 
 impl PartialEq for Buckets {
     fn eq(&self, other: &Self) -> bool {
-        self.bounds == other.bounds
+        self.bounds == other.bounds && self.base2 == other.base2
     }
 }
 
@@ -88,12 +90,12 @@ impl Buckets {
                 return Err(BucketsError::NotIncreasing { index, value });
             }
         }
-        Ok(Self { le: le_labels(&bounds), bounds: bounds.into() })
+        Ok(Self { le: le_labels(&bounds), bounds: bounds.into(), base2: false })
     }
 
     /// Prometheus' default layout, [`Self::DEFAULT_BOUNDS`].
     pub fn prometheus_default() -> Self {
-        Self { bounds: Arc::new(Self::DEFAULT_BOUNDS), le: le_labels(&Self::DEFAULT_BOUNDS) }
+        Self { bounds: Arc::new(Self::DEFAULT_BOUNDS), le: le_labels(&Self::DEFAULT_BOUNDS), base2: false }
     }
 
     /// `count` bounds: `start`, `start + width`, …
@@ -124,7 +126,30 @@ impl Buckets {
         Self::new((0..count).map(|i| start * factor.powi(i as i32)))
     }
 
-    /// The finite upper bounds, increasing.
+    /// A base-2 exponential histogram, as OpenTelemetry defines it, instead of fixed bounds:
+    /// buckets `(2^(i/2^scale), 2^((i+1)/2^scale)]` for positive and negative values and one for
+    /// zero, the scale starting at 20 and shrinking so that each side needs at most 160
+    /// buckets. Memory is fixed per series (160 counters a side). OTLP exports it as an
+    /// `ExponentialHistogram`; the text formats render its buckets as `le` bounds (see
+    /// docs/backends.md).
+    ///
+    /// ```
+    /// use codomyrmex_metrics::{Buckets, Registry};
+    /// let r = Registry::default();
+    /// let h = r.histogram("payload_bytes", "Payload sizes.", Buckets::base2_exponential()).unwrap();
+    /// h.observe(1500.0);
+    /// assert!(Buckets::base2_exponential().is_base2_exponential());
+    /// ```
+    pub fn base2_exponential() -> Self {
+        Self { bounds: Arc::new([]), le: Arc::new([]), base2: true }
+    }
+
+    /// Whether this is [`Self::base2_exponential`].
+    pub fn is_base2_exponential(&self) -> bool {
+        self.base2
+    }
+
+    /// The finite upper bounds, increasing (none for [`Self::base2_exponential`]).
     pub fn bounds(&self) -> &[f64] {
         &self.bounds
     }

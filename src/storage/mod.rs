@@ -5,12 +5,15 @@
 
 mod buckets;
 mod counter_cell;
+mod exp_histogram_cell;
 mod gauge_cell;
 mod histogram_cell;
 mod shard;
 
 pub use buckets::{Buckets, BucketsError, MAX_BUCKETS};
 pub(crate) use counter_cell::CounterCell;
+pub(crate) use exp_histogram_cell::ExpHistogramCell;
+pub use exp_histogram_cell::{ExpBuckets, ExpHistogramSnapshot, EXP_MAX_BUCKETS, EXP_MAX_SCALE};
 pub(crate) use gauge_cell::GaugeCell;
 pub use histogram_cell::{HistogramCell, HistogramSnapshot};
 

@@ -69,6 +69,11 @@ impl Receiver {
         format!("{}://127.0.0.1:{}", if self.tls { "https" } else { "http" }, self.http_port)
     }
 
+    /// `otlp+grpc(s)://127.0.0.1:PORT` for the gRPC port.
+    pub fn grpc_url(&self) -> String {
+        format!("otlp+{}://127.0.0.1:{}", if self.tls { "grpcs" } else { "grpc" }, self.grpc_port)
+    }
+
     /// Every data point received so far, flattened (`otlp.sh points`).
     pub fn points(&self) -> Vec<Value> {
         self.script(&["points"])

@@ -17,6 +17,10 @@ pub enum OtlpProtocol {
     /// OTLP/HTTP with protobuf bodies, `POST /v1/metrics` (default).
     #[default]
     HttpProtobuf,
+    /// OTLP/gRPC, `MetricsService/Export` over HTTP/2 (feature `otlp-grpc`).
+    #[cfg(feature = "otlp-grpc")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "otlp-grpc")))]
+    Grpc,
 }
 
 /// Whether request bodies are compressed.
@@ -150,15 +154,24 @@ impl OtlpConfig {
             other => other,
         };
         let u = crate::backend::url::BackendUrl::parse(url).map_err(reason)?;
-        let https = match u.scheme().as_str() {
-            "http" | "otlp+http" => false,
-            "https" | "otlp+https" => true,
+        let (https, grpc) = match u.scheme().as_str() {
+            "http" | "otlp+http" => (false, false),
+            "https" | "otlp+https" => (true, false),
+            "otlp+grpc" => (false, true),
+            "otlp+grpcs" => (true, true),
             other => {
                 return Err(invalid(
                     "otlp endpoint",
-                    format!("scheme {other:?}: expected http, https, otlp+http or otlp+https"),
+                    format!("scheme {other:?}: expected http, https, otlp+http, otlp+https, otlp+grpc or otlp+grpcs"),
                 ))
             }
+        };
+        let protocol = match grpc {
+            false => OtlpProtocol::HttpProtobuf,
+            #[cfg(feature = "otlp-grpc")]
+            true => OtlpProtocol::Grpc,
+            #[cfg(not(feature = "otlp-grpc"))]
+            true => return Err(invalid("otlp endpoint", "OTLP/gRPC needs the `otlp-grpc` cargo feature")),
         };
         if u.has_userinfo_or_query() {
             return Err(invalid("otlp endpoint", "credentials go in headers, never in the URL, and it takes no query"));
@@ -168,7 +181,11 @@ impl OtlpConfig {
             Some(crate::backend::url::Host::Name(name)) => name,
             None => return Err(invalid("otlp endpoint", "no host")),
         };
-        let port = u.port().map_err(reason)?.unwrap_or(if https { 443 } else { 4318 });
+        let port = u.port().map_err(reason)?.unwrap_or(match (https, grpc) {
+            (true, _) => 443,
+            (false, true) => 4317,
+            (false, false) => 4318,
+        });
         let path = match u.path() {
             "" | "/" => METRICS_PATH.to_owned(),
             p => p.to_owned(),
@@ -179,7 +196,7 @@ impl OtlpConfig {
                 host,
                 port,
                 path,
-                protocol: OtlpProtocol::HttpProtobuf,
+                protocol,
                 headers: Vec::new(),
                 timeout: Duration::from_secs(10),
                 compression: OtlpCompression::None,
@@ -209,7 +226,12 @@ impl OtlpConfig {
     /// The endpoint requests go to, `scheme://host:port/path`.
     pub fn endpoint(&self) -> String {
         let host = if self.host.contains(':') { format!("[{}]", self.host) } else { self.host.clone() };
-        format!("{}://{host}:{}{}", if self.https { "https" } else { "http" }, self.port, self.path)
+        let scheme = if self.https { "https" } else { "http" };
+        match self.protocol {
+            OtlpProtocol::HttpProtobuf => format!("{scheme}://{host}:{}{}", self.port, self.path),
+            #[cfg(feature = "otlp-grpc")]
+            OtlpProtocol::Grpc => format!("{scheme}://{host}:{} (gRPC)", self.port),
+        }
     }
 
     /// The TLS client configuration these settings make (CA, client certificate, pins).
@@ -283,7 +305,7 @@ impl OtlpBuilder {
         self
     }
 
-    /// The transport \[HTTP/protobuf\].
+    /// The transport \[HTTP/protobuf; gRPC for an `otlp+grpc://` or `otlp+grpcs://` URL\].
     #[must_use]
     pub fn protocol(mut self, p: OtlpProtocol) -> Self {
         self.config.protocol = p;

@@ -6,8 +6,9 @@
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, InstrumentationScope, KeyValue};
 use opentelemetry_proto::tonic::metrics::v1::{
-    metric::Data, number_data_point, AggregationTemporality, Gauge, Histogram, HistogramDataPoint, Metric,
-    NumberDataPoint, ResourceMetrics, ScopeMetrics, Sum,
+    exponential_histogram_data_point, metric::Data, number_data_point, AggregationTemporality, ExponentialHistogram,
+    ExponentialHistogramDataPoint, Gauge, Histogram, HistogramDataPoint, Metric, NumberDataPoint, ResourceMetrics,
+    ScopeMetrics, Sum,
 };
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use prost::Message;
@@ -46,10 +47,10 @@ pub(crate) struct Commit {
     pub(crate) at: u64,
 }
 
-/// One request: its encoded body, how many data points it carries, and the deltas it commits.
+/// One request: the message, how many data points it carries, and the deltas it commits.
 #[derive(Debug)]
 pub(crate) struct Batch {
-    pub(crate) body: Vec<u8>,
+    pub(crate) request: ExportMetricsServiceRequest,
     pub(crate) points: usize,
     pub(crate) commits: Vec<Commit>,
 }
@@ -103,6 +104,12 @@ impl Reader<'_> {
                 Data::Sum(Sum { data_points: Vec::new(), aggregation_temporality: temporality, is_monotonic: true })
             }
             MetricKind::Gauge => Data::Gauge(Gauge { data_points: Vec::new() }),
+            MetricKind::Histogram if d.buckets.as_ref().is_some_and(crate::Buckets::is_base2_exponential) => {
+                Data::ExponentialHistogram(ExponentialHistogram {
+                    data_points: Vec::new(),
+                    aggregation_temporality: temporality,
+                })
+            }
             MetricKind::Histogram => {
                 Data::Histogram(Histogram { data_points: Vec::new(), aggregation_temporality: temporality })
             }
@@ -179,6 +186,39 @@ impl Reader<'_> {
                 });
                 commit
             }
+            (Some(Data::ExponentialHistogram(h)), SeriesValue::Histogram(cell)) => {
+                let snap = cell.exponential()?;
+                let (point, start, commit) = match (&state.accepted, delta) {
+                    (_, false) => (snap.clone(), state.start, None),
+                    (Some((Accepted::Exponential(before), at)), true) => {
+                        (super::exponential::minus(&snap, before), *at, commit(Accepted::Exponential(snap)))
+                    }
+                    (_, true) => (snap.clone(), state.start, commit(Accepted::Exponential(snap))),
+                };
+                let side = |b: &crate::ExpBuckets| {
+                    Some(exponential_histogram_data_point::Buckets {
+                        offset: b.offset,
+                        bucket_counts: b.counts.clone(),
+                    })
+                };
+                h.data_points.push(ExponentialHistogramDataPoint {
+                    attributes,
+                    start_time_unix_nano: start,
+                    time_unix_nano: now,
+                    count: point.count,
+                    sum: Some(point.sum),
+                    scale: point.scale,
+                    zero_count: point.zero_count,
+                    positive: side(&point.positive),
+                    negative: side(&point.negative),
+                    flags: 0,
+                    exemplars: Vec::new(),
+                    min: point.min_max.map(|m| m.0),
+                    max: point.min_max.map(|m| m.1),
+                    zero_threshold: 0.0,
+                });
+                commit
+            }
             _ => None,
         }
     }
@@ -244,7 +284,7 @@ fn request(
             schema_url: String::new(),
         }],
     };
-    Batch { body: request.encode_to_vec(), points, commits }
+    Batch { request, points, commits }
 }
 
 /// `part` cut between its points into metrics of at most `budget` bytes each.
@@ -271,6 +311,16 @@ fn split(part: Part, budget: usize) -> Vec<Part> {
             .into_iter()
             .map(|(data_points, c)| (rebuild(Data::Gauge(Gauge { data_points })), c))
             .collect(),
+        Some(Data::ExponentialHistogram(h)) => {
+            let temporality = h.aggregation_temporality;
+            chunks(h.data_points, commits, room)
+                .into_iter()
+                .map(|(data_points, c)| {
+                    let e = ExponentialHistogram { data_points, aggregation_temporality: temporality };
+                    (rebuild(Data::ExponentialHistogram(e)), c)
+                })
+                .collect()
+        }
         Some(Data::Histogram(h)) => {
             let temporality = h.aggregation_temporality;
             chunks(h.data_points, commits, room)
@@ -329,8 +379,9 @@ mod tests {
         assert!(batches.len() > 5, "{}", batches.len());
         let mut points = 0;
         for b in &batches {
-            assert!(b.body.len() <= 8_192, "{}", b.body.len());
-            let decoded = ExportMetricsServiceRequest::decode(b.body.as_slice()).unwrap();
+            let body = b.request.encode_to_vec();
+            assert!(body.len() <= 8_192, "{}", body.len());
+            let decoded = ExportMetricsServiceRequest::decode(body.as_slice()).unwrap();
             let n: usize = decoded.resource_metrics[0].scope_metrics[0]
                 .metrics
                 .iter()

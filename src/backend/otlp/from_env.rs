@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use super::config::{invalid, OtlpBuilder, OtlpCompression, OtlpConfig, Temporality, METRICS_PATH};
+use super::config::{OtlpBuilder, OtlpCompression, OtlpConfig, OtlpProtocol, Temporality, METRICS_PATH};
 use crate::backend::outbound::{env_allowed_hosts, env_pins, ENV_ALLOWED_BACKEND_HOSTS};
 use crate::error::ConfigError;
 
@@ -40,8 +40,24 @@ pub const ENV_OTEL_RESOURCE_ATTRIBUTES: &str = "OTEL_RESOURCE_ATTRIBUTES";
 /// variable, as for the other clients.
 pub const ENV_OTLP_PIN_SHA256: &str = "CODOMYRMEX_METRICS_OTLP_PIN_SHA256";
 
-/// The specification's default endpoint.
+/// The specification's default endpoints.
 const DEFAULT_ENDPOINT: &str = "http://localhost:4318";
+const DEFAULT_GRPC_ENDPOINT: &str = "http://localhost:4317";
+
+/// The protocol `OTEL_EXPORTER_OTLP_(METRICS_)PROTOCOL` names.
+fn protocol(lookup: &dyn Fn(&str) -> Option<String>) -> Result<OtlpProtocol, ConfigError> {
+    match get(lookup, ENV_OTLP_PROTOCOL) {
+        None => Ok(OtlpProtocol::HttpProtobuf),
+        Some((var, text)) => match text.as_str() {
+            "http/protobuf" => Ok(OtlpProtocol::HttpProtobuf),
+            #[cfg(feature = "otlp-grpc")]
+            "grpc" => Ok(OtlpProtocol::Grpc),
+            #[cfg(not(feature = "otlp-grpc"))]
+            "grpc" => Err(env_error(var, "grpc needs the `otlp-grpc` cargo feature")),
+            other => Err(env_error(var, format!("{other:?}: expected http/protobuf or grpc"))),
+        },
+    }
+}
 
 /// The metrics-specific form of a general variable, else the general one; empty counts as unset.
 fn get(lookup: &dyn Fn(&str) -> Option<String>, general: &'static str) -> Option<(&'static str, String)> {
@@ -141,16 +157,19 @@ impl OtlpConfig {
     /// # Errors
     /// As [`Self::from_env`].
     pub fn from_env_with(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let protocol = protocol(lookup)?;
+        let grpc = protocol != OtlpProtocol::HttpProtobuf;
         let builder = match get(lookup, ENV_OTLP_METRICS_ENDPOINT) {
             Some((var, url)) => OtlpConfig::builder(&url).map_err(|e| env_error(var, e.to_string()))?,
             None => {
-                let (var, base) =
-                    get(lookup, ENV_OTLP_ENDPOINT).unwrap_or((ENV_OTLP_ENDPOINT, DEFAULT_ENDPOINT.into()));
-                let url = format!("{}{METRICS_PATH}", base.trim_end_matches('/'));
+                let default = if grpc { DEFAULT_GRPC_ENDPOINT } else { DEFAULT_ENDPOINT };
+                let (var, base) = get(lookup, ENV_OTLP_ENDPOINT).unwrap_or((ENV_OTLP_ENDPOINT, default.into()));
+                // gRPC has one path, its service's; HTTP's general endpoint gets the signal's.
+                let url = if grpc { base } else { format!("{}{METRICS_PATH}", base.trim_end_matches('/')) };
                 OtlpConfig::builder(&url).map_err(|e| env_error(var, e.to_string()))?
             }
         };
-        apply_env(builder, lookup)?.build()
+        apply_env(builder.protocol(protocol), lookup)?.build()
     }
 }
 
@@ -177,13 +196,8 @@ pub(crate) fn apply_env(
             other => return Err(env_error(var, format!("{other:?}: expected gzip or none"))),
         });
     }
-    if let Some((var, text)) = get(lookup, ENV_OTLP_PROTOCOL) {
-        match text.as_str() {
-            "http/protobuf" => {}
-            "grpc" => return Err(env_error(var, "grpc is not in this version yet: use http/protobuf")),
-            other => return Err(env_error(var, format!("{other:?}: expected http/protobuf"))),
-        }
-    }
+    // Checked here too (a URL's scheme has chosen the protocol already).
+    protocol(lookup)?;
     if let Some((var, text)) = get(lookup, ENV_OTLP_TEMPORALITY_PREFERENCE) {
         b = b.temporality(match text.to_ascii_lowercase().as_str() {
             "cumulative" => Temporality::Cumulative,
@@ -220,16 +234,9 @@ pub(crate) fn apply_env(
     Ok(b)
 }
 
-/// The config an `otlp+http://HOST:PORT[/PATH]` or `otlp+https://…` URL names, with the
-/// other OpenTelemetry variables applied.
+/// The config an `otlp+http://HOST:PORT[/PATH]`, `otlp+https://…`, `otlp+grpc://HOST:PORT` or
+/// `otlp+grpcs://…` URL names, with the other OpenTelemetry variables applied.
 pub(crate) fn config_from_url(url: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<OtlpConfig, ConfigError> {
-    let scheme = url.split_once("://").map_or("", |(s, _)| s).to_ascii_lowercase();
-    if matches!(scheme.as_str(), "otlp+grpc" | "otlp+grpcs") {
-        return Err(invalid(
-            "otlp endpoint",
-            "OTLP/gRPC is not in this version yet: use otlp+http:// or otlp+https://",
-        ));
-    }
     apply_env(OtlpConfig::builder(url)?, lookup)?.build()
 }
 

@@ -16,7 +16,10 @@
 mod config;
 mod encode;
 mod events;
+mod exponential;
 pub(crate) mod from_env;
+#[cfg(feature = "otlp-grpc")]
+mod grpc;
 mod state;
 mod transport;
 
@@ -43,12 +46,28 @@ use crate::export::{ExporterError, PushExporter};
 use crate::policy::{SensitiveAction, REDACTED_VALUE};
 use crate::registry::Registry;
 use encode::{attribute, batches, Batch, Reader};
+use prost::Message as _;
 use state::{now_nanos, BirthObserver, Births, States};
+
+/// How requests travel. One per exporter, made once: its size does not matter.
+#[allow(clippy::large_enum_variant)]
+enum Client {
+    Http(HttpClient),
+    #[cfg(feature = "otlp-grpc")]
+    Grpc(grpc::GrpcClient),
+}
+
+/// A request ready for its transport: the body for HTTP, the message for gRPC.
+enum Ready {
+    Http(bytes::Bytes),
+    #[cfg(feature = "otlp-grpc")]
+    Grpc,
+}
 
 /// Exports a registry over OTLP (what `Backend::Otlp` runs).
 pub struct OtlpExporter {
     config: OtlpConfig,
-    client: HttpClient,
+    client: Client,
     breaker: Breaker,
     births: Arc<Births>,
     states: States,
@@ -73,13 +92,19 @@ impl OtlpExporter {
     /// # Errors
     /// The TLS settings cannot be used (unreadable CA file, no trusted roots).
     pub fn new(config: OtlpConfig) -> Result<Self, crate::ConfigError> {
-        #[cfg(feature = "tls")]
-        let tls = if config.https { Some(config.tls_config()?) } else { None };
-        let client = HttpClient::new(
-            #[cfg(feature = "tls")]
-            tls,
-            config.proxy.build()?,
-        );
+        let client = match config.protocol {
+            OtlpProtocol::HttpProtobuf => {
+                #[cfg(feature = "tls")]
+                let tls = if config.https { Some(config.tls_config()?) } else { None };
+                Client::Http(HttpClient::new(
+                    #[cfg(feature = "tls")]
+                    tls,
+                    config.proxy.build()?,
+                ))
+            }
+            #[cfg(feature = "otlp-grpc")]
+            OtlpProtocol::Grpc => Client::Grpc(grpc::GrpcClient::new(&config)?),
+        };
         Ok(Self {
             client,
             breaker: Breaker::new(config.breaker),
@@ -130,20 +155,19 @@ impl OtlpExporter {
         Resource { attributes, ..Default::default() }
     }
 
-    /// One export: reads the registry, then sends each request, retrying within `budget`
-    /// (`last`: the export at shutdown, tried whatever the breaker's state).
-    fn export(&mut self, registry: &Registry, budget: Duration, last: bool) -> Result<(), ExporterError> {
-        let fail =
-            |source: Box<dyn std::error::Error + Send + Sync>| ExporterError::Push { exporter: "otlp".into(), source };
-        if self.runtime.is_none() {
-            let rt =
-                tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| fail(Box::new(e)))?;
-            self.runtime = Some(rt);
-        }
+    /// The request bodies an export would send now (protobuf, before compression), without
+    /// sending them: for a transport of your own, or to see what a receiver would get. It
+    /// counts as an export for start times and for forgetting expired series, and commits no
+    /// delta (the next export's deltas still start where the last accepted one ended).
+    pub fn encode_export(&mut self, registry: &Registry) -> Vec<Vec<u8>> {
+        self.requests(registry).into_iter().map(|b| b.request.encode_to_vec()).collect()
+    }
+
+    /// Reads the registry into the requests of one export.
+    fn requests(&mut self, registry: &Registry) -> Vec<Batch> {
         if self.resource.is_none() {
             self.resource = Some(self.resource_for(registry));
         }
-        let deadline = Instant::now() + budget;
         let now = now_nanos();
         let reader = Reader {
             states: &mut self.states,
@@ -154,8 +178,22 @@ impl OtlpExporter {
         };
         let parts = reader.read(registry);
         self.births.forget_before(now);
-        let Some(resource) = &self.resource else { return Ok(()) };
-        let requests = batches(resource, &self.scope, parts, self.config.max_request_bytes);
+        let Some(resource) = &self.resource else { return Vec::new() };
+        batches(resource, &self.scope, parts, self.config.max_request_bytes)
+    }
+
+    /// One export: reads the registry, then sends each request, retrying within `budget`
+    /// (`last`: the export at shutdown, tried whatever the breaker's state).
+    fn export(&mut self, registry: &Registry, budget: Duration, last: bool) -> Result<(), ExporterError> {
+        let fail =
+            |source: Box<dyn std::error::Error + Send + Sync>| ExporterError::Push { exporter: "otlp".into(), source };
+        if self.runtime.is_none() {
+            let rt =
+                tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| fail(Box::new(e)))?;
+            self.runtime = Some(rt);
+        }
+        let deadline = Instant::now() + budget;
+        let requests = self.requests(registry);
         let mut first_error = None;
         for batch in requests {
             if let Err(e) = self.deliver(registry, batch, deadline, last) {
@@ -170,7 +208,11 @@ impl OtlpExporter {
     fn deliver(&mut self, registry: &Registry, batch: Batch, deadline: Instant, last: bool) -> Result<(), OtlpError> {
         let events = registry.self_metrics().register_own::<OtlpEvent>();
         let headers = transport::headers(&self.config);
-        let body = transport::wire_body(&self.config, &batch.body);
+        let ready = match &self.client {
+            Client::Http(_) => Ready::Http(transport::wire_body(&self.config, &batch.request.encode_to_vec())),
+            #[cfg(feature = "otlp-grpc")]
+            Client::Grpc(_) => Ready::Grpc,
+        };
         let mut delay = self.config.initial_backoff;
         let Some(rt) = &self.runtime else { return Ok(()) };
         loop {
@@ -179,7 +221,15 @@ impl OtlpExporter {
                 events.add(OtlpEvent::PointsDropped, batch.points as u64);
                 return Err(OtlpError::CircuitOpen);
             }
-            let result = rt.block_on(transport::send(&self.client, &self.config, &headers, body.clone()));
+            let result = match (&mut self.client, &ready) {
+                (Client::Http(client), Ready::Http(body)) => {
+                    rt.block_on(transport::send(client, &self.config, &headers, body.clone()))
+                }
+                #[cfg(feature = "otlp-grpc")]
+                (Client::Grpc(client), _) => rt.block_on(client.send(&batch.request)),
+                #[cfg(feature = "otlp-grpc")]
+                (Client::Http(_), Ready::Grpc) => return Ok(()),
+            };
             self.count_outcome(registry, &result);
             match result {
                 Ok(accepted) => {

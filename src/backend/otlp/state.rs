@@ -76,6 +76,8 @@ pub(crate) enum Accepted {
     Counter(f64),
     /// A histogram's counts per bucket (not cumulative), sum and count.
     Histogram { counts: Vec<u64>, sum: f64, count: u64 },
+    /// A base-2 exponential histogram.
+    Exponential(crate::ExpHistogramSnapshot),
 }
 
 /// One series' memory.

@@ -36,6 +36,14 @@ pub enum OtlpError {
         /// How long the receiver asked the client to wait (`Retry-After`).
         retry_after: Option<Duration>,
     },
+    /// The receiver answered a gRPC call with an error status (its code, as gRPC numbers them).
+    #[error("the OTLP receiver answered gRPC status {}", grpc_code_name(*code))]
+    Grpc {
+        /// The status code.
+        code: i32,
+        /// How long the receiver asked the client to wait (`RetryInfo`).
+        retry_after: Option<Duration>,
+    },
     /// The circuit breaker is open: the client is not trying until its cool-down ends.
     #[error("not sent: the circuit breaker is open after repeated failures")]
     CircuitOpen,
@@ -44,9 +52,14 @@ pub enum OtlpError {
 impl OtlpError {
     /// Whether trying again may help, as the OTLP specification lists: 429, 502, 503, 504,
     /// and failures to get any answer (certificate problems excepted).
+    /// Over gRPC: CANCELLED, DEADLINE_EXCEEDED, ABORTED, OUT_OF_RANGE, UNAVAILABLE, DATA_LOSS,
+    /// and RESOURCE_EXHAUSTED when the receiver says when to come back.
     pub fn is_retryable(&self) -> bool {
         match self {
             Self::Status { status, .. } => matches!(status.as_u16(), 429 | 502 | 503 | 504),
+            Self::Grpc { code, retry_after } => {
+                matches!(code, 1 | 4 | 10 | 11 | 14 | 15) || (*code == 8 && retry_after.is_some())
+            }
             Self::Transport(_) => true,
             Self::PinMismatch | Self::CircuitOpen => false,
         }
@@ -56,6 +69,7 @@ impl OtlpError {
     pub(crate) fn is_outage(&self) -> bool {
         match self {
             Self::Status { status, .. } => status.is_server_error() || *status == StatusCode::TOO_MANY_REQUESTS,
+            Self::Grpc { code, .. } => matches!(code, 4 | 8 | 14),
             Self::CircuitOpen => false,
             Self::Transport(_) | Self::PinMismatch => true,
         }
@@ -64,10 +78,16 @@ impl OtlpError {
     /// The wait the receiver asked for.
     pub(crate) fn retry_after(&self) -> Option<Duration> {
         match self {
-            Self::Status { retry_after, .. } => *retry_after,
+            Self::Status { retry_after, .. } | Self::Grpc { retry_after, .. } => *retry_after,
             _ => None,
         }
     }
+}
+
+/// gRPC's name for a status code.
+fn grpc_code_name(code: i32) -> &'static str {
+    let names = &crate::instrument::grpc_names::GRPC_STATUS_NAMES;
+    usize::try_from(code).ok().and_then(|i| names.get(i)).copied().unwrap_or("(unknown code)")
 }
 
 impl From<HttpError> for OtlpError {

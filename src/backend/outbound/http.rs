@@ -164,12 +164,12 @@ impl HttpClient {
 }
 
 /// Most bytes of a proxy's refusal read.
-#[cfg(feature = "tls")]
+#[cfg(any(feature = "tls", feature = "otlp-grpc"))]
 const PROXY_ANSWER_LIMIT: usize = 4096;
 
 /// `CONNECT authority` through the proxy; the tunnel once it answers 2xx.
-#[cfg(feature = "tls")]
-async fn connect_tunnel(
+#[cfg(any(feature = "tls", feature = "otlp-grpc"))]
+pub(crate) async fn connect_tunnel(
     stream: tokio::net::TcpStream,
     route: &super::proxy::Route,
     authority: &str,

@@ -42,25 +42,7 @@ pub enum StatusLabel {
 }
 
 /// The `status` values of [`StatusLabel::Grpc`], indexed by gRPC status code (0 to 16).
-pub const GRPC_STATUS_NAMES: [&str; 17] = [
-    "OK",
-    "CANCELLED",
-    "UNKNOWN",
-    "INVALID_ARGUMENT",
-    "DEADLINE_EXCEEDED",
-    "NOT_FOUND",
-    "ALREADY_EXISTS",
-    "PERMISSION_DENIED",
-    "RESOURCE_EXHAUSTED",
-    "FAILED_PRECONDITION",
-    "ABORTED",
-    "OUT_OF_RANGE",
-    "UNIMPLEMENTED",
-    "INTERNAL",
-    "UNAVAILABLE",
-    "DATA_LOSS",
-    "UNAUTHENTICATED",
-];
+pub const GRPC_STATUS_NAMES: [&str; 17] = crate::instrument::grpc_names::GRPC_STATUS_NAMES;
 
 /// The gRPC status header (and trailer).
 pub(crate) const GRPC_STATUS: &str = "grpc-status";
