@@ -36,8 +36,26 @@ pub(crate) fn bucket_index(v: f64, scale: i32) -> i32 {
     if power_of_two {
         return (exp << scale) - 1;
     }
+    if raw_exp != 0 && scale <= TABLE_SCALES {
+        // The mantissa's place among the scale's bounds within one octave: no logarithm.
+        let m = f64::from_bits(mantissa | (1023u64 << 52));
+        return (exp << scale) + octave_bounds(scale).partition_point(|b| *b < m) as i32;
+    }
     let factor = f64::from(1u32 << scale) / std::f64::consts::LN_2;
     (v.ln() * factor).ceil() as i32 - 1
+}
+
+/// Scales up to which bucket indices come from a table of bounds (1,024 at scale 10).
+const TABLE_SCALES: i32 = 10;
+
+/// The bounds `2^(k/2^scale)` for `k` in `1..2^scale`: the buckets within one octave.
+fn octave_bounds(scale: i32) -> &'static [f64] {
+    static TABLES: [OnceLock<Box<[f64]>>; TABLE_SCALES as usize + 1] =
+        [const { OnceLock::new() }; TABLE_SCALES as usize + 1];
+    TABLES[scale as usize].get_or_init(|| {
+        let n = 1u32 << scale;
+        (1..n).map(|k| (f64::from(k) / f64::from(n)).exp2()).collect()
+    })
 }
 
 /// The upper bound of bucket `i` at `scale`: `2^((i+1) / 2^scale)`.
@@ -236,6 +254,13 @@ impl ExpHistogramCell {
         let side = if v > 0.0 { &self.positive } else { self.negative.get_or_init(|| Side::new(EXP_MAX_BUCKETS)) };
         let mut scale_now = self.scale.load(Ordering::Relaxed);
         let mut idx = if scale_now == scale { guess } else { bucket_index(v.abs(), scale_now) };
+        // The usual case: a bucket already in the window.
+        let lo = side.offset.load(Ordering::Relaxed);
+        if idx >= lo && idx <= side.top.load(Ordering::Relaxed) {
+            let slot = &side.counts[(idx - lo) as usize];
+            slot.store(slot.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+            return;
+        }
         let change = side.change_for(idx, EXP_MAX_BUCKETS).min(scale_now - MIN_SCALE);
         if change > 0 {
             self.positive.downscale(change);

@@ -14,7 +14,7 @@ use opentelemetry_proto::tonic::resource::v1::Resource;
 use prost::Message;
 
 use super::config::Temporality;
-use super::state::{series_key, Accepted, Births, States};
+use super::state::{series_key, Accepted, Births, KeyMap, States};
 use crate::export::{SeriesValue, SeriesView};
 use crate::registry::Registry;
 use crate::MetricKind;
@@ -61,7 +61,12 @@ type Part = (Metric, Vec<Option<Commit>>);
 /// Reads the registry into one metric per family.
 pub(crate) struct Reader<'a> {
     pub(crate) states: &'a mut States,
-    pub(crate) births: &'a Births,
+    /// The creation times noted since the last export; what is left was not used.
+    pub(crate) births: KeyMap<u64>,
+    /// Where times noted while this export reads go.
+    pub(crate) late: &'a Births,
+    /// Points per metric at the last export, to size this one's vectors.
+    pub(crate) sizes: &'a mut std::collections::HashMap<String, usize>,
     pub(crate) temporality: Temporality,
     /// Start of series that were there before the exporter.
     pub(crate) default_start: u64,
@@ -69,8 +74,8 @@ pub(crate) struct Reader<'a> {
 }
 
 impl Reader<'_> {
-    /// Every family of `registry` as a metric.
-    pub(crate) fn read(mut self, registry: &Registry) -> Vec<Part> {
+    /// Every family of `registry` as a metric, and the creation times it did not use.
+    pub(crate) fn read(mut self, registry: &Registry) -> (Vec<Part>, KeyMap<u64>) {
         let global: Vec<KeyValue> = registry.global_labels().iter().map(|(k, v)| attribute(k, v)).collect();
         let mut parts: Vec<Part> = Vec::new();
         let mut key = String::new();
@@ -79,20 +84,28 @@ impl Reader<'_> {
             let desc: *const crate::Descriptor = s.family;
             if family != Some(desc) {
                 family = Some(desc);
-                parts.push((self.metric_of(s), Vec::new()));
+                // Sized as the family was at the last export: a large family's points are not
+                // moved again and again as their vector grows.
+                let hint = self.sizes.get(s.name()).copied().unwrap_or(0);
+                parts.push((self.metric_of(s, hint), Vec::with_capacity(hint)));
             }
             let Some((metric, commits)) = parts.last_mut() else { return };
             series_key(&mut key, s.name(), s.labels.iter());
-            let mut attributes = global.clone();
+            let mut attributes = Vec::with_capacity(global.len() + s.labels.len());
+            attributes.extend(global.iter().cloned());
             attributes.extend(s.labels.iter().map(|(k, v)| attribute(k, v)));
             let commit = self.point(metric, &key, attributes, s);
             commits.push(commit);
         });
         self.states.end_export();
-        parts
+        self.sizes.clear();
+        for (metric, commits) in &parts {
+            self.sizes.insert(metric.name.clone(), commits.len());
+        }
+        (parts, self.births)
     }
 
-    fn metric_of(&self, s: &SeriesView<'_>) -> Metric {
+    fn metric_of(&self, s: &SeriesView<'_>, hint: usize) -> Metric {
         let d = s.family;
         let temporality = if self.temporality.is_delta() {
             AggregationTemporality::Delta
@@ -100,19 +113,22 @@ impl Reader<'_> {
             AggregationTemporality::Cumulative
         } as i32;
         let data = match d.kind() {
-            MetricKind::Counter => {
-                Data::Sum(Sum { data_points: Vec::new(), aggregation_temporality: temporality, is_monotonic: true })
-            }
-            MetricKind::Gauge => Data::Gauge(Gauge { data_points: Vec::new() }),
+            MetricKind::Counter => Data::Sum(Sum {
+                data_points: Vec::with_capacity(hint),
+                aggregation_temporality: temporality,
+                is_monotonic: true,
+            }),
+            MetricKind::Gauge => Data::Gauge(Gauge { data_points: Vec::with_capacity(hint) }),
             MetricKind::Histogram if d.buckets.as_ref().is_some_and(crate::Buckets::is_base2_exponential) => {
                 Data::ExponentialHistogram(ExponentialHistogram {
-                    data_points: Vec::new(),
+                    data_points: Vec::with_capacity(hint),
                     aggregation_temporality: temporality,
                 })
             }
-            MetricKind::Histogram => {
-                Data::Histogram(Histogram { data_points: Vec::new(), aggregation_temporality: temporality })
-            }
+            MetricKind::Histogram => Data::Histogram(Histogram {
+                data_points: Vec::with_capacity(hint),
+                aggregation_temporality: temporality,
+            }),
         };
         Metric {
             name: d.name().to_owned(),
@@ -133,7 +149,7 @@ impl Reader<'_> {
     ) -> Option<Commit> {
         let now = self.now;
         let delta = self.temporality.is_delta();
-        let state = self.states.visit(key, self.births, self.default_start);
+        let state = self.states.visit(key, &mut self.births, self.late, self.default_start);
         let commit = |accepted: Accepted| Some(Commit { key: key.into(), accepted, at: now });
         match (&mut metric.data, s.value) {
             (Some(Data::Sum(sum)), SeriesValue::Counter(total)) => {

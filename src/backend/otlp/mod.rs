@@ -71,6 +71,8 @@ pub struct OtlpExporter {
     breaker: Breaker,
     births: Arc<Births>,
     states: States,
+    /// Points per metric at the last export.
+    sizes: std::collections::HashMap<String, usize>,
     /// When the exporter was made: the start of series older than it.
     created: u64,
     /// Made at the first export, once the registry's guard can read it.
@@ -110,6 +112,7 @@ impl OtlpExporter {
             breaker: Breaker::new(config.breaker),
             births: Arc::new(Births::default()),
             states: States::default(),
+            sizes: std::collections::HashMap::new(),
             created: now_nanos(),
             resource: None,
             scope: InstrumentationScope {
@@ -171,13 +174,15 @@ impl OtlpExporter {
         let now = now_nanos();
         let reader = Reader {
             states: &mut self.states,
-            births: &self.births,
+            births: self.births.take_all(),
+            late: &self.births,
+            sizes: &mut self.sizes,
             temporality: self.config.temporality,
             default_start: self.created,
             now,
         };
-        let parts = reader.read(registry);
-        self.births.forget_before(now);
+        let (parts, unused) = reader.read(registry);
+        self.births.give_back(unused, now);
         let Some(resource) = &self.resource else { return Vec::new() };
         batches(resource, &self.scope, parts, self.config.max_request_bytes)
     }

@@ -7,7 +7,6 @@
 //! next export takes it over. A series that expired and came back under the same labels is
 //! born again, so its start time moves and its delta baseline goes.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -34,20 +33,31 @@ pub(crate) fn series_key<'a>(out: &mut String, name: &str, labels: impl IntoIter
     }
 }
 
+/// A map by series key, hashed with foldhash (an export looks up every series).
+pub(crate) type KeyMap<V> = hashbrown::HashMap<Box<str>, V, foldhash::fast::RandomState>;
+
 /// The creation times of series the exporter has not exported yet.
 #[derive(Debug, Default)]
-pub(crate) struct Births(Mutex<HashMap<Box<str>, u64>>);
+pub(crate) struct Births(Mutex<KeyMap<u64>>);
 
 impl Births {
-    /// The creation time of the series `key`, taken over (`None`: born before the exporter, or
-    /// already taken).
+    /// Every creation time noted since the last call (one lock per export, not per series).
+    pub(crate) fn take_all(&self) -> KeyMap<u64> {
+        std::mem::take(&mut *self.0.lock())
+    }
+
+    /// The creation time of one series, taken over (for one made after [`Self::take_all`]).
     pub(crate) fn take(&self, key: &str) -> Option<u64> {
         self.0.lock().remove(key)
     }
 
-    /// Forgets series born before `nanos` that no export saw: they expired unseen.
-    pub(crate) fn forget_before(&self, nanos: u64) {
-        self.0.lock().retain(|_, born| *born >= nanos);
+    /// Gives back the times an export did not use of series born at `nanos` or later (made
+    /// while it read); those born earlier expired unseen and are forgotten.
+    pub(crate) fn give_back(&self, mut unused: KeyMap<u64>, nanos: u64) {
+        unused.retain(|_, born| *born >= nanos);
+        if !unused.is_empty() {
+            self.0.lock().extend(unused);
+        }
     }
 }
 
@@ -94,23 +104,33 @@ pub(crate) struct SeriesState {
 /// Every series' memory, by [`series_key`].
 #[derive(Debug, Default)]
 pub(crate) struct States {
-    pub(crate) by_key: HashMap<Box<str>, SeriesState>,
+    pub(crate) by_key: KeyMap<SeriesState>,
     /// Counts exports, for [`SeriesState::seen`].
     pub(crate) export: u64,
 }
 
 impl States {
     /// The state of `key` for this export: a newly born series (or one born again) starts at
-    /// its birth; one first seen without a birth (it existed before the exporter) starts at
-    /// `default_start`.
-    pub(crate) fn visit(&mut self, key: &str, births: &Births, default_start: u64) -> &mut SeriesState {
+    /// its birth, taken from `births`; one first seen without a birth (it existed before the
+    /// exporter) starts at `default_start`.
+    /// `late` has the births noted since `births` was taken: a series new to this export
+    /// and not in `births` was made while the export read, or existed before the exporter.
+    pub(crate) fn visit(
+        &mut self,
+        key: &str,
+        births: &mut KeyMap<u64>,
+        late: &Births,
+        default_start: u64,
+    ) -> &mut SeriesState {
         let export = self.export;
-        let born = births.take(key);
-        if !self.by_key.contains_key(key) {
-            self.by_key
-                .insert(key.into(), SeriesState { start: born.unwrap_or(default_start), seen: export, accepted: None });
-        }
-        let state = self.by_key.get_mut(key).unwrap_or_else(|| unreachable!("inserted above"));
+        let mut born = if births.is_empty() { None } else { births.remove(key) };
+        let state = match self.by_key.entry_ref(key) {
+            hashbrown::hash_map::EntryRef::Occupied(e) => e.into_mut(),
+            hashbrown::hash_map::EntryRef::Vacant(v) => {
+                born = born.or_else(|| late.take(key));
+                v.insert(SeriesState { start: born.unwrap_or(default_start), seen: export, accepted: None })
+            }
+        };
         if let Some(born) = born {
             if born != state.start {
                 *state = SeriesState { start: born, seen: export, accepted: None };
@@ -134,19 +154,19 @@ mod tests {
 
     #[test]
     fn a_series_born_again_starts_again() {
-        let births = Births::default();
+        let mut births = KeyMap::default();
         let mut states = States::default();
-        births.0.lock().insert("c\0".into(), 10);
-        assert_eq!(states.visit("c\0", &births, 1).start, 10);
-        states.visit("c\0", &births, 1).accepted = Some((Accepted::Counter(5.0), 20));
+        births.insert("c\0".into(), 10);
+        assert_eq!(states.visit("c\0", &mut births, &Births::default(), 1).start, 10);
+        states.visit("c\0", &mut births, &Births::default(), 1).accepted = Some((Accepted::Counter(5.0), 20));
         states.end_export();
         // Seen again, not reborn: the same start and baseline.
-        assert_eq!(states.visit("c\0", &births, 1).start, 10);
-        assert!(states.visit("c\0", &births, 1).accepted.is_some());
+        assert_eq!(states.visit("c\0", &mut births, &Births::default(), 1).start, 10);
+        assert!(states.visit("c\0", &mut births, &Births::default(), 1).accepted.is_some());
         states.end_export();
         // Expired and made again under the same labels.
-        births.0.lock().insert("c\0".into(), 30);
-        let s = states.visit("c\0", &births, 1);
+        births.insert("c\0".into(), 30);
+        let s = states.visit("c\0", &mut births, &Births::default(), 1);
         assert_eq!((s.start, s.accepted.is_none()), (30, true));
     }
 
@@ -154,14 +174,17 @@ mod tests {
     fn series_gone_are_forgotten() {
         let births = Births::default();
         let mut states = States::default();
-        states.visit("a\0", &births, 1);
-        states.visit("b\0", &births, 1);
+        let mut none = KeyMap::default();
+        states.visit("a\0", &mut none, &births, 1);
+        states.visit("b\0", &mut none, &births, 1);
         states.end_export();
-        states.visit("a\0", &births, 1);
+        states.visit("a\0", &mut none, &births, 1);
         states.end_export();
         assert_eq!(states.by_key.len(), 1);
-        births.0.lock().insert("gone\0".into(), 5);
-        births.forget_before(6);
-        assert!(births.take("gone\0").is_none());
+        // Unused births: those from before the export are gone, later ones are kept.
+        let unused: KeyMap<u64> = [("gone\0".into(), 5), ("new\0".into(), 7)].into_iter().collect();
+        births.give_back(unused, 6);
+        let left = births.take_all();
+        assert_eq!((left.contains_key("gone\0"), left.contains_key("new\0")), (false, true));
     }
 }
