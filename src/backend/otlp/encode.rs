@@ -268,9 +268,8 @@ pub(crate) fn batches(
     let budget = max_bytes.saturating_sub(envelope).max(1);
     let mut out = Vec::new();
     let (mut metrics, mut commits, mut points, mut size) = (Vec::new(), Vec::new(), 0, 0);
-    for part in parts.into_iter().flat_map(|p| split(p, budget)) {
+    for (part, len) in parts.into_iter().flat_map(|p| split(p, budget)) {
         let (metric, part_commits) = part;
-        let len = framed(metric.encoded_len());
         if size + len > budget && !metrics.is_empty() {
             out.push(request(resource, scope, std::mem::take(&mut metrics), std::mem::take(&mut commits), points));
             (points, size) = (0, 0);
@@ -303,12 +302,25 @@ fn request(
     Batch { request, points, commits }
 }
 
-/// `part` cut between its points into metrics of at most `budget` bytes each.
-fn split(part: Part, budget: usize) -> Vec<Part> {
+/// `part` cut between its points into metrics of at most `budget` bytes each, each with its
+/// framed length, measured once (every measure walks every point).
+fn split(part: Part, budget: usize) -> Vec<(Part, usize)> {
     let (metric, commits) = part;
-    if framed(metric.encoded_len()) <= budget {
-        return vec![(metric, commits)];
+    let len = framed(metric.encoded_len());
+    if len <= budget {
+        return vec![((metric, commits), len)];
     }
+    split_points(metric, commits, budget)
+        .into_iter()
+        .map(|p| {
+            let len = framed(p.0.encoded_len());
+            (p, len)
+        })
+        .collect()
+}
+
+/// A metric too large for one request, cut between its points.
+fn split_points(metric: Metric, commits: Vec<Option<Commit>>, budget: usize) -> Vec<Part> {
     let header = Metric { data: None, ..metric.clone() };
     let room = budget.saturating_sub(framed(header.encoded_len()) + 8).max(1);
     let rebuild = |data: Data| Metric { data: Some(data), ..header.clone() };

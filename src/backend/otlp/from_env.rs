@@ -266,8 +266,8 @@ mod tests {
 
     #[test]
     fn the_general_endpoint_gets_the_signal_path() {
-        let c = OtlpConfig::from_env_with(&env(&[(ENV_OTLP_ENDPOINT, "https://collector:4318/")])).unwrap();
-        assert_eq!(c.endpoint(), "https://collector:4318/v1/metrics");
+        let c = OtlpConfig::from_env_with(&env(&[(ENV_OTLP_ENDPOINT, "http://collector:4318/")])).unwrap();
+        assert_eq!(c.endpoint(), "http://collector:4318/v1/metrics");
         let c = OtlpConfig::from_env_with(&env(&[])).unwrap();
         assert_eq!(c.endpoint(), "http://localhost:4318/v1/metrics");
     }
