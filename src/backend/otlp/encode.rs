@@ -47,16 +47,25 @@ pub(crate) struct Commit {
     pub(crate) at: u64,
 }
 
-/// One request: the message, how many data points it carries, and the deltas it commits.
+/// One request: the message, how many data points it carries, the deltas it commits, and
+/// the series of its points, in order.
 #[derive(Debug)]
 pub(crate) struct Batch {
     pub(crate) request: ExportMetricsServiceRequest,
     pub(crate) points: usize,
     pub(crate) commits: Vec<Commit>,
+    pub(crate) ids: Vec<u32>,
 }
 
-/// A family's metric and, point by point, what each commits.
-type Part = (Metric, Vec<Option<Commit>>);
+/// What an export remembers of one point: its series' slot, and what it commits (a delta).
+#[derive(Debug)]
+pub(crate) struct Note {
+    pub(crate) id: u32,
+    pub(crate) commit: Option<Commit>,
+}
+
+/// A family's metric and, point by point, its notes.
+type Part = (Metric, Vec<Note>);
 
 /// Reads the registry into one metric per family.
 pub(crate) struct Reader<'a> {
@@ -87,15 +96,13 @@ impl Reader<'_> {
                 // Sized as the family was at the last export: a large family's points are not
                 // moved again and again as their vector grows.
                 let hint = self.sizes.get(s.name()).copied().unwrap_or(0);
-                parts.push((self.metric_of(s, hint), Vec::with_capacity(hint)));
+                let metric = self.metric_of(s, hint);
+                parts.push((metric, Vec::with_capacity(hint)));
             }
             let Some((metric, commits)) = parts.last_mut() else { return };
             series_key(&mut key, s.name(), s.labels.iter());
-            let mut attributes = Vec::with_capacity(global.len() + s.labels.len());
-            attributes.extend(global.iter().cloned());
-            attributes.extend(s.labels.iter().map(|(k, v)| attribute(k, v)));
-            let commit = self.point(metric, &key, attributes, s);
-            commits.push(commit);
+            let note = self.point(metric, &key, &global, s);
+            commits.push(note);
         });
         self.states.end_export();
         self.sizes.clear();
@@ -105,7 +112,9 @@ impl Reader<'_> {
         (parts, self.births)
     }
 
-    fn metric_of(&self, s: &SeriesView<'_>, hint: usize) -> Metric {
+    fn metric_of(&mut self, s: &SeriesView<'_>, hint: usize) -> Metric {
+        // A counter's or gauge's points vector from the last export, if any.
+        let mut numbers = || self.states.number_points.remove(s.name()).unwrap_or_else(|| Vec::with_capacity(hint));
         let d = s.family;
         let temporality = if self.temporality.is_delta() {
             AggregationTemporality::Delta
@@ -113,12 +122,10 @@ impl Reader<'_> {
             AggregationTemporality::Cumulative
         } as i32;
         let data = match d.kind() {
-            MetricKind::Counter => Data::Sum(Sum {
-                data_points: Vec::with_capacity(hint),
-                aggregation_temporality: temporality,
-                is_monotonic: true,
-            }),
-            MetricKind::Gauge => Data::Gauge(Gauge { data_points: Vec::with_capacity(hint) }),
+            MetricKind::Counter => {
+                Data::Sum(Sum { data_points: numbers(), aggregation_temporality: temporality, is_monotonic: true })
+            }
+            MetricKind::Gauge => Data::Gauge(Gauge { data_points: numbers() }),
             MetricKind::Histogram if d.buckets.as_ref().is_some_and(crate::Buckets::is_base2_exponential) => {
                 Data::ExponentialHistogram(ExponentialHistogram {
                     data_points: Vec::with_capacity(hint),
@@ -140,16 +147,30 @@ impl Reader<'_> {
     }
 
     /// Adds the point of `s` to `metric`; what it commits, for a delta.
-    fn point(
-        &mut self,
-        metric: &mut Metric,
-        key: &str,
-        attributes: Vec<KeyValue>,
-        s: &SeriesView<'_>,
-    ) -> Option<Commit> {
-        let now = self.now;
-        let delta = self.temporality.is_delta();
-        let state = self.states.visit(key, &mut self.births, self.late, self.default_start);
+    fn point(&mut self, metric: &mut Metric, key: &str, global: &[KeyValue], s: &SeriesView<'_>) -> Note {
+        let (now, delta) = (self.now, self.temporality.is_delta());
+        let (state, lent) = self.states.visit(key, &mut self.births, self.late, self.default_start);
+        let attributes = lent.unwrap_or_else(|| {
+            let mut a = Vec::with_capacity(global.len() + s.labels.len());
+            a.extend(global.iter().cloned());
+            a.extend(s.labels.iter().map(|(k, v)| attribute(k, v)));
+            a
+        });
+        Note { id: state.id, commit: point_data(metric, key, attributes, s, state, now, delta) }
+    }
+}
+
+/// Adds the point of `s`, with `attributes`, to `metric`; what it commits, for a delta.
+fn point_data(
+    metric: &mut Metric,
+    key: &str,
+    attributes: Vec<KeyValue>,
+    s: &SeriesView<'_>,
+    state: &mut super::state::SeriesState,
+    now: u64,
+    delta: bool,
+) -> Option<Commit> {
+    {
         let commit = |accepted: Accepted| Some(Commit { key: key.into(), accepted, at: now });
         match (&mut metric.data, s.value) {
             (Some(Data::Sum(sum)), SeriesValue::Counter(total)) => {
@@ -267,31 +288,27 @@ pub(crate) fn batches(
     let envelope = framed(resource.encoded_len()) + framed(scope.encoded_len()) + 16;
     let budget = max_bytes.saturating_sub(envelope).max(1);
     let mut out = Vec::new();
-    let (mut metrics, mut commits, mut points, mut size) = (Vec::new(), Vec::new(), 0, 0);
+    let (mut metrics, mut notes, mut size) = (Vec::new(), Vec::new(), 0);
     for (part, len) in parts.into_iter().flat_map(|p| split(p, budget)) {
-        let (metric, part_commits) = part;
+        let (metric, part_notes) = part;
         if size + len > budget && !metrics.is_empty() {
-            out.push(request(resource, scope, std::mem::take(&mut metrics), std::mem::take(&mut commits), points));
-            (points, size) = (0, 0);
+            out.push(request(resource, scope, std::mem::take(&mut metrics), std::mem::take(&mut notes)));
+            size = 0;
         }
-        points += part_commits.len();
         size += len;
-        commits.extend(part_commits.into_iter().flatten());
+        notes.extend(part_notes);
         metrics.push(metric);
     }
     if !metrics.is_empty() {
-        out.push(request(resource, scope, metrics, commits, points));
+        out.push(request(resource, scope, metrics, notes));
     }
     out
 }
 
-fn request(
-    resource: &Resource,
-    scope: &InstrumentationScope,
-    metrics: Vec<Metric>,
-    commits: Vec<Commit>,
-    points: usize,
-) -> Batch {
+fn request(resource: &Resource, scope: &InstrumentationScope, metrics: Vec<Metric>, notes: Vec<Note>) -> Batch {
+    let points = notes.len();
+    let ids = notes.iter().map(|n| n.id).collect();
+    let commits = notes.into_iter().filter_map(|n| n.commit).collect();
     let request = ExportMetricsServiceRequest {
         resource_metrics: vec![ResourceMetrics {
             resource: Some(resource.clone()),
@@ -299,7 +316,7 @@ fn request(
             schema_url: String::new(),
         }],
     };
-    Batch { request, points, commits }
+    Batch { request, points, commits, ids }
 }
 
 /// `part` cut between its points into metrics of at most `budget` bytes each, each with its
@@ -320,7 +337,7 @@ fn split(part: Part, budget: usize) -> Vec<(Part, usize)> {
 }
 
 /// A metric too large for one request, cut between its points.
-fn split_points(metric: Metric, commits: Vec<Option<Commit>>, budget: usize) -> Vec<Part> {
+fn split_points(metric: Metric, commits: Vec<Note>, budget: usize) -> Vec<Part> {
     let header = Metric { data: None, ..metric.clone() };
     let room = budget.saturating_sub(framed(header.encoded_len()) + 8).max(1);
     let rebuild = |data: Data| Metric { data: Some(data), ..header.clone() };
@@ -363,7 +380,7 @@ fn split_points(metric: Metric, commits: Vec<Option<Commit>>, budget: usize) -> 
 }
 
 /// `points` (with their commits) in runs of at most `room` encoded bytes.
-fn chunks<P: Message>(points: Vec<P>, commits: Vec<Option<Commit>>, room: usize) -> Vec<(Vec<P>, Vec<Option<Commit>>)> {
+fn chunks<P: Message>(points: Vec<P>, commits: Vec<Note>, room: usize) -> Vec<(Vec<P>, Vec<Note>)> {
     let mut out = Vec::new();
     let (mut run, mut run_commits, mut size) = (Vec::new(), Vec::new(), 0);
     for (p, c) in points.into_iter().zip(commits) {
@@ -395,7 +412,7 @@ mod tests {
             metadata: Vec::new(),
             data: Some(Data::Gauge(Gauge { data_points: points })),
         };
-        (metric, (0..n).map(|_| None).collect())
+        (metric, (0..n).map(|i| Note { id: i as u32, commit: None }).collect())
     }
 
     #[test]

@@ -163,7 +163,12 @@ impl OtlpExporter {
     /// counts as an export for start times and for forgetting expired series, and commits no
     /// delta (the next export's deltas still start where the last accepted one ended).
     pub fn encode_export(&mut self, registry: &Registry) -> Vec<Vec<u8>> {
-        self.requests(registry).into_iter().map(|b| b.request.encode_to_vec()).collect()
+        let mut bodies = Vec::new();
+        for mut batch in self.requests(registry) {
+            bodies.push(batch.request.encode_to_vec());
+            self.states.take_back(&mut batch.request, &batch.ids);
+        }
+        bodies
     }
 
     /// Reads the registry into the requests of one export.
@@ -200,8 +205,10 @@ impl OtlpExporter {
         let deadline = Instant::now() + budget;
         let requests = self.requests(registry);
         let mut first_error = None;
-        for batch in requests {
-            if let Err(e) = self.deliver(registry, batch, deadline, last) {
+        for mut batch in requests {
+            let result = self.deliver(registry, &mut batch, deadline, last);
+            self.states.take_back(&mut batch.request, &batch.ids);
+            if let Err(e) = result {
                 first_error.get_or_insert(e);
             }
         }
@@ -210,7 +217,13 @@ impl OtlpExporter {
 
     /// Sends one request until it is accepted, refused, or out of time; commits its deltas
     /// when accepted.
-    fn deliver(&mut self, registry: &Registry, batch: Batch, deadline: Instant, last: bool) -> Result<(), OtlpError> {
+    fn deliver(
+        &mut self,
+        registry: &Registry,
+        batch: &mut Batch,
+        deadline: Instant,
+        last: bool,
+    ) -> Result<(), OtlpError> {
         let events = registry.self_metrics().register_own::<OtlpEvent>();
         let headers = transport::headers(&self.config);
         let ready = match &self.client {
@@ -245,7 +258,7 @@ impl OtlpExporter {
                         // The receiver's message is not logged: it can quote attribute values.
                         tracing::warn!(rejected = accepted.rejected, "OTLP receiver rejected some data points");
                     }
-                    for c in batch.commits {
+                    for c in std::mem::take(&mut batch.commits) {
                         if let Some(s) = self.states.by_key.get_mut(&c.key) {
                             s.accepted = Some((c.accepted, c.at));
                         }
@@ -305,5 +318,43 @@ impl PushExporter for OtlpExporter {
 
     fn observer(&self) -> Option<Arc<dyn crate::SeriesObserver>> {
         Some(Arc::new(BirthObserver(Arc::clone(&self.births))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+
+    /// Attributes lent to one export come back for the next, and read the same.
+    #[test]
+    fn a_second_export_reuses_the_attributes_and_reads_the_same() {
+        let r = Registry::default();
+        let f = r.counter_family("jobs", "Jobs.", &["queue", "zone"]).unwrap();
+        for i in 0..50 {
+            f.with(&[&format!("q{i}"), "eu"]).inc_by(i);
+        }
+        r.gauge("level", "Level.").unwrap().set(3.0);
+        let config = OtlpConfig::builder("http://127.0.0.1:9").unwrap().build().unwrap();
+        let mut e = OtlpExporter::new(config).unwrap();
+        let first = e.encode_export(&r);
+        assert!(e.states.attributes.iter().all(Option::is_some), "every series' attributes came back");
+        let second = e.encode_export(&r);
+        let decode = |b: &[Vec<u8>]| {
+            b.iter().map(|b| ExportMetricsServiceRequest::decode(b.as_slice()).unwrap()).collect::<Vec<_>>()
+        };
+        let (mut a, mut b) = (decode(&first), decode(&second));
+        // The times differ between exports; everything else is the same.
+        for req in a.iter_mut().chain(b.iter_mut()) {
+            for m in req.resource_metrics.iter_mut().flat_map(|r| &mut r.scope_metrics).flat_map(|s| &mut s.metrics) {
+                if let Some(opentelemetry_proto::tonic::metrics::v1::metric::Data::Sum(s)) = &mut m.data {
+                    s.data_points.iter_mut().for_each(|p| p.time_unix_nano = 0);
+                }
+                if let Some(opentelemetry_proto::tonic::metrics::v1::metric::Data::Gauge(g)) = &mut m.data {
+                    g.data_points.iter_mut().for_each(|p| p.time_unix_nano = 0);
+                }
+            }
+        }
+        assert_eq!(a, b);
     }
 }

@@ -10,6 +10,10 @@
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+use opentelemetry_proto::tonic::common::v1::KeyValue;
+use opentelemetry_proto::tonic::metrics::v1::metric::Data;
+use opentelemetry_proto::tonic::metrics::v1::NumberDataPoint;
 use parking_lot::Mutex;
 
 use crate::{NewSeries, SeriesHook, SeriesObserver};
@@ -99,6 +103,8 @@ pub(crate) struct SeriesState {
     pub(crate) seen: u64,
     /// For delta: what was last accepted, and when (the next delta's start).
     pub(crate) accepted: Option<(Accepted, u64)>,
+    /// Its slot in [`States::attributes`].
+    pub(crate) id: u32,
 }
 
 /// Every series' memory, by [`series_key`].
@@ -107,10 +113,20 @@ pub(crate) struct States {
     pub(crate) by_key: KeyMap<SeriesState>,
     /// Counts exports, for [`SeriesState::seen`].
     pub(crate) export: u64,
+    /// Each series' attributes as OTLP messages, by [`SeriesState::id`]: lent to an export's
+    /// points and given back once it is encoded, so an export does not build (and free) two
+    /// strings per label of every series again.
+    pub(crate) attributes: Vec<Option<Vec<KeyValue>>>,
+    /// Slots of forgotten series, for new ones.
+    free: Vec<u32>,
+    /// Each counter's or gauge's points vector from the last export, emptied, by metric name:
+    /// the next export fills it again without growing (or mapping) a new one.
+    pub(crate) number_points: std::collections::HashMap<String, Vec<NumberDataPoint>>,
 }
 
 impl States {
-    /// The state of `key` for this export: a newly born series (or one born again) starts at
+    /// The state of `key` for this export, and its attributes lent to it (`None`: build them):
+    /// a newly born series (or one born again) starts at
     /// its birth, taken from `births`; one first seen without a birth (it existed before the
     /// exporter) starts at `default_start`.
     /// `late` has the births noted since `births` was taken: a series new to this export
@@ -121,30 +137,79 @@ impl States {
         births: &mut KeyMap<u64>,
         late: &Births,
         default_start: u64,
-    ) -> &mut SeriesState {
+    ) -> (&mut SeriesState, Option<Vec<KeyValue>>) {
         let export = self.export;
         let mut born = if births.is_empty() { None } else { births.remove(key) };
         let state = match self.by_key.entry_ref(key) {
             hashbrown::hash_map::EntryRef::Occupied(e) => e.into_mut(),
             hashbrown::hash_map::EntryRef::Vacant(v) => {
                 born = born.or_else(|| late.take(key));
-                v.insert(SeriesState { start: born.unwrap_or(default_start), seen: export, accepted: None })
+                let id = self.free.pop().unwrap_or_else(|| {
+                    self.attributes.push(None);
+                    u32::try_from(self.attributes.len() - 1).unwrap_or(u32::MAX)
+                });
+                v.insert(SeriesState { start: born.unwrap_or(default_start), seen: export, accepted: None, id })
             }
         };
         if let Some(born) = born {
             if born != state.start {
-                *state = SeriesState { start: born, seen: export, accepted: None };
+                (state.start, state.accepted) = (born, None);
             }
         }
         state.seen = export;
-        state
+        let attributes = self.attributes.get_mut(state.id as usize).and_then(Option::take);
+        (state, attributes)
     }
 
     /// Forgets the series this export did not see (expired), and starts the next export.
     pub(crate) fn end_export(&mut self) {
         let export = self.export;
-        self.by_key.retain(|_, s| s.seen == export);
+        let (attributes, free) = (&mut self.attributes, &mut self.free);
+        self.by_key.retain(|_, s| {
+            let keep = s.seen == export;
+            if !keep {
+                if let Some(slot) = attributes.get_mut(s.id as usize) {
+                    *slot = None;
+                }
+                free.push(s.id);
+            }
+            keep
+        });
         self.export += 1;
+    }
+
+    /// Takes the attributes back from an encoded request whose points are the series `ids`,
+    /// in order.
+    pub(crate) fn take_back(&mut self, request: &mut ExportMetricsServiceRequest, ids: &[u32]) {
+        let mut ids = ids.iter();
+        let mut give = |attrs: &mut Vec<KeyValue>| {
+            if let Some(slot) = ids.next().and_then(|id| self.attributes.get_mut(*id as usize)) {
+                *slot = Some(std::mem::take(attrs));
+            }
+        };
+        let metrics =
+            request.resource_metrics.iter_mut().flat_map(|r| &mut r.scope_metrics).flat_map(|s| &mut s.metrics);
+        let mut pool = |name: &str, points: &mut Vec<NumberDataPoint>| {
+            points.clear();
+            if points.capacity() > 0 {
+                self.number_points.insert(name.to_owned(), std::mem::take(points));
+            }
+        };
+        for metric in metrics {
+            match &mut metric.data {
+                Some(Data::Sum(d)) => {
+                    d.data_points.iter_mut().for_each(|p| give(&mut p.attributes));
+                    pool(&metric.name, &mut d.data_points);
+                }
+                Some(Data::Gauge(d)) => {
+                    d.data_points.iter_mut().for_each(|p| give(&mut p.attributes));
+                    pool(&metric.name, &mut d.data_points);
+                }
+                Some(Data::Histogram(d)) => d.data_points.iter_mut().for_each(|p| give(&mut p.attributes)),
+                Some(Data::ExponentialHistogram(d)) => d.data_points.iter_mut().for_each(|p| give(&mut p.attributes)),
+                _ => {}
+            }
+        }
     }
 }
 
@@ -157,16 +222,16 @@ mod tests {
         let mut births = KeyMap::default();
         let mut states = States::default();
         births.insert("c\0".into(), 10);
-        assert_eq!(states.visit("c\0", &mut births, &Births::default(), 1).start, 10);
-        states.visit("c\0", &mut births, &Births::default(), 1).accepted = Some((Accepted::Counter(5.0), 20));
+        assert_eq!(states.visit("c\0", &mut births, &Births::default(), 1).0.start, 10);
+        states.visit("c\0", &mut births, &Births::default(), 1).0.accepted = Some((Accepted::Counter(5.0), 20));
         states.end_export();
         // Seen again, not reborn: the same start and baseline.
-        assert_eq!(states.visit("c\0", &mut births, &Births::default(), 1).start, 10);
-        assert!(states.visit("c\0", &mut births, &Births::default(), 1).accepted.is_some());
+        assert_eq!(states.visit("c\0", &mut births, &Births::default(), 1).0.start, 10);
+        assert!(states.visit("c\0", &mut births, &Births::default(), 1).0.accepted.is_some());
         states.end_export();
         // Expired and made again under the same labels.
         births.insert("c\0".into(), 30);
-        let s = states.visit("c\0", &mut births, &Births::default(), 1);
+        let s = states.visit("c\0", &mut births, &Births::default(), 1).0;
         assert_eq!((s.start, s.accepted.is_none()), (30, true));
     }
 
