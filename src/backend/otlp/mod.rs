@@ -259,7 +259,7 @@ impl OtlpExporter {
                         tracing::warn!(rejected = accepted.rejected, "OTLP receiver rejected some data points");
                     }
                     for c in std::mem::take(&mut batch.commits) {
-                        if let Some(s) = self.states.by_key.get_mut(&c.key) {
+                        if let Some(s) = self.states.get_mut(c.id) {
                             s.accepted = Some((c.accepted, c.at));
                         }
                     }
@@ -338,7 +338,7 @@ mod tests {
         let config = OtlpConfig::builder("http://127.0.0.1:9").unwrap().build().unwrap();
         let mut e = OtlpExporter::new(config).unwrap();
         let first = e.encode_export(&r);
-        assert!(e.states.attributes.iter().all(Option::is_some), "every series' attributes came back");
+        assert!(e.states.all_attributes_back(), "every series' attributes came back");
         let second = e.encode_export(&r);
         let decode = |b: &[Vec<u8>]| {
             b.iter().map(|b| ExportMetricsServiceRequest::decode(b.as_slice()).unwrap()).collect::<Vec<_>>()

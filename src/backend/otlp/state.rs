@@ -97,40 +97,83 @@ pub(crate) enum Accepted {
 /// One series' memory.
 #[derive(Debug)]
 pub(crate) struct SeriesState {
+    /// Its identity ([`series_key`]).
+    key: Box<str>,
     /// When it began.
     pub(crate) start: u64,
     /// The export that last saw it (to forget series that are gone).
     pub(crate) seen: u64,
     /// For delta: what was last accepted, and when (the next delta's start).
     pub(crate) accepted: Option<(Accepted, u64)>,
-    /// Its slot in [`States::attributes`].
+    /// Its slot in [`States`].
     pub(crate) id: u32,
+    /// Its place in the last export's order.
+    position: u32,
+    /// Its attributes as OTLP messages: lent to an export's point and given back once the
+    /// request is encoded, so an export does not build (and free) two strings per label of
+    /// every series again.
+    attributes: Option<Vec<KeyValue>>,
 }
 
-/// Every series' memory, by [`series_key`].
+/// Every series' memory, in slots by id. An export reads the series in the registry's order,
+/// which changes only where series come and go, so each is first looked for where the last
+/// export met it (a comparison in sequence); the hash index is for the others. A lookup by
+/// hash took half of an export of 100,000 series (a cache miss or two each).
 #[derive(Debug, Default)]
 pub(crate) struct States {
-    pub(crate) by_key: KeyMap<SeriesState>,
+    slots: Vec<Option<SeriesState>>,
+    /// Ids, by their series' key.
+    index: hashbrown::HashTable<u32>,
+    hasher: foldhash::fast::RandomState,
+    free: Vec<u32>,
+    /// The ids in the last export's order, where this one expects them, and this one's.
+    last_order: Vec<u32>,
+    cursor: usize,
+    order: Vec<u32>,
     /// Counts exports, for [`SeriesState::seen`].
     pub(crate) export: u64,
-    /// Each series' attributes as OTLP messages, by [`SeriesState::id`]: lent to an export's
-    /// points and given back once it is encoded, so an export does not build (and free) two
-    /// strings per label of every series again.
-    pub(crate) attributes: Vec<Option<Vec<KeyValue>>>,
-    /// Slots of forgotten series, for new ones.
-    free: Vec<u32>,
     /// Each counter's or gauge's points vector from the last export, emptied, by metric name:
     /// the next export fills it again without growing (or mapping) a new one.
     pub(crate) number_points: std::collections::HashMap<String, Vec<NumberDataPoint>>,
 }
 
 impl States {
+    fn hash(&self, key: &str) -> u64 {
+        use std::hash::BuildHasher;
+        self.hasher.hash_one(key)
+    }
+
+    fn key_of(&self, id: u32) -> Option<&str> {
+        self.slots.get(id as usize).and_then(Option::as_ref).map(|s| &*s.key)
+    }
+
+    /// The id of `key`, if known: where the last export met the next series, or by hash.
+    fn find(&mut self, key: &str) -> Option<u32> {
+        for ahead in 0..2 {
+            if let Some(&id) = self.last_order.get(self.cursor + ahead) {
+                if self.key_of(id) == Some(key) {
+                    self.cursor += ahead + 1;
+                    return Some(id);
+                }
+            }
+        }
+        let hash = self.hash(key);
+        let slots = &self.slots;
+        let id = *self
+            .index
+            .find(hash, |&id| slots.get(id as usize).and_then(Option::as_ref).is_some_and(|s| &*s.key == key))?;
+        // Met out of place: the series after it are likely next, as they were.
+        if let Some(s) = self.slots.get(id as usize).and_then(Option::as_ref) {
+            self.cursor = s.position as usize + 1;
+        }
+        Some(id)
+    }
+
     /// The state of `key` for this export, and its attributes lent to it (`None`: build them):
-    /// a newly born series (or one born again) starts at
-    /// its birth, taken from `births`; one first seen without a birth (it existed before the
-    /// exporter) starts at `default_start`.
-    /// `late` has the births noted since `births` was taken: a series new to this export
-    /// and not in `births` was made while the export read, or existed before the exporter.
+    /// a newly born series (or one born again) starts at its birth, taken from `births`; one
+    /// first seen without a birth (it existed before the exporter) starts at `default_start`.
+    /// `late` has the births noted since `births` was taken: a series new to this export and
+    /// not in `births` was made while the export read, or existed before the exporter.
     pub(crate) fn visit(
         &mut self,
         key: &str,
@@ -140,16 +183,39 @@ impl States {
     ) -> (&mut SeriesState, Option<Vec<KeyValue>>) {
         let export = self.export;
         let mut born = if births.is_empty() { None } else { births.remove(key) };
-        let state = match self.by_key.entry_ref(key) {
-            hashbrown::hash_map::EntryRef::Occupied(e) => e.into_mut(),
-            hashbrown::hash_map::EntryRef::Vacant(v) => {
+        let id = match self.find(key) {
+            Some(id) => id,
+            None => {
                 born = born.or_else(|| late.take(key));
                 let id = self.free.pop().unwrap_or_else(|| {
-                    self.attributes.push(None);
-                    u32::try_from(self.attributes.len() - 1).unwrap_or(u32::MAX)
+                    self.slots.push(None);
+                    u32::try_from(self.slots.len() - 1).unwrap_or(u32::MAX)
                 });
-                v.insert(SeriesState { start: born.unwrap_or(default_start), seen: export, accepted: None, id })
+                let state = SeriesState {
+                    key: key.into(),
+                    start: born.unwrap_or(default_start),
+                    seen: export,
+                    accepted: None,
+                    id,
+                    position: 0,
+                    attributes: None,
+                };
+                if let Some(slot) = self.slots.get_mut(id as usize) {
+                    *slot = Some(state);
+                }
+                let hash = self.hash(key);
+                let (slots, hasher) = (&self.slots, &self.hasher);
+                self.index.insert_unique(hash, id, |&id| {
+                    use std::hash::BuildHasher;
+                    slots.get(id as usize).and_then(Option::as_ref).map_or(0, |s| hasher.hash_one(&*s.key))
+                });
+                id
             }
+        };
+        let position = u32::try_from(self.order.len()).unwrap_or(u32::MAX);
+        self.order.push(id);
+        let Some(Some(state)) = self.slots.get_mut(id as usize) else {
+            unreachable!("an id found or made above has its slot")
         };
         if let Some(born) = born {
             if born != state.start {
@@ -157,42 +223,65 @@ impl States {
             }
         }
         state.seen = export;
-        let attributes = self.attributes.get_mut(state.id as usize).and_then(Option::take);
+        state.position = position;
+        let attributes = state.attributes.take();
         (state, attributes)
+    }
+
+    /// The state in slot `id` (a series seen by the current export).
+    pub(crate) fn get_mut(&mut self, id: u32) -> Option<&mut SeriesState> {
+        self.slots.get_mut(id as usize).and_then(Option::as_mut)
     }
 
     /// Forgets the series this export did not see (expired), and starts the next export.
     pub(crate) fn end_export(&mut self) {
         let export = self.export;
-        let (attributes, free) = (&mut self.attributes, &mut self.free);
-        self.by_key.retain(|_, s| {
-            let keep = s.seen == export;
-            if !keep {
-                if let Some(slot) = attributes.get_mut(s.id as usize) {
-                    *slot = None;
+        for id in 0..self.slots.len() {
+            let gone = self.slots[id].as_ref().is_some_and(|s| s.seen != export);
+            if gone {
+                if let Some(s) = self.slots[id].take() {
+                    let hash = self.hash(&s.key);
+                    if let Ok(entry) = self.index.find_entry(hash, |&i| i as usize == id) {
+                        entry.remove();
+                    }
+                    self.free.push(s.id);
                 }
-                free.push(s.id);
             }
-            keep
-        });
+        }
+        self.last_order = std::mem::take(&mut self.order);
+        self.cursor = 0;
         self.export += 1;
+    }
+
+    /// How many series it remembers.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.slots.iter().flatten().count()
+    }
+
+    /// Whether every remembered series has its attributes back.
+    #[cfg(test)]
+    pub(crate) fn all_attributes_back(&self) -> bool {
+        self.slots.iter().flatten().all(|s| s.attributes.is_some())
     }
 
     /// Takes the attributes back from an encoded request whose points are the series `ids`,
     /// in order.
     pub(crate) fn take_back(&mut self, request: &mut ExportMetricsServiceRequest, ids: &[u32]) {
         let mut ids = ids.iter();
+        let slots = &mut self.slots;
         let mut give = |attrs: &mut Vec<KeyValue>| {
-            if let Some(slot) = ids.next().and_then(|id| self.attributes.get_mut(*id as usize)) {
-                *slot = Some(std::mem::take(attrs));
+            if let Some(s) = ids.next().and_then(|id| slots.get_mut(*id as usize)).and_then(Option::as_mut) {
+                s.attributes = Some(std::mem::take(attrs));
             }
         };
         let metrics =
             request.resource_metrics.iter_mut().flat_map(|r| &mut r.scope_metrics).flat_map(|s| &mut s.metrics);
+        let number_points = &mut self.number_points;
         let mut pool = |name: &str, points: &mut Vec<NumberDataPoint>| {
             points.clear();
             if points.capacity() > 0 {
-                self.number_points.insert(name.to_owned(), std::mem::take(points));
+                number_points.insert(name.to_owned(), std::mem::take(points));
             }
         };
         for metric in metrics {
@@ -235,6 +324,36 @@ mod tests {
         assert_eq!((s.start, s.accepted.is_none()), (30, true));
     }
 
+    /// Series met in another order, new ones among them and some gone, keep their own state.
+    #[test]
+    fn each_series_keeps_its_state_whatever_comes_and_goes() {
+        let mut states = States::default();
+        let late = Births::default();
+        let first = ["a", "b", "c", "d", "e"];
+        for (i, k) in first.iter().enumerate() {
+            let mut births: KeyMap<u64> = [((*k).into(), 100 + i as u64)].into_iter().collect();
+            assert_eq!(states.visit(k, &mut births, &late, 1).0.start, 100 + i as u64);
+        }
+        states.end_export();
+        let mut none = KeyMap::default();
+        // c is gone; x and y are new, one between known series, one first; e comes before d.
+        let second = ["y", "a", "x", "b", "e", "d"];
+        let starts: Vec<u64> = second.iter().map(|k| states.visit(k, &mut none, &late, 7).0.start).collect();
+        assert_eq!(starts, vec![7, 100, 7, 101, 104, 103]);
+        states.end_export();
+        assert_eq!(states.len(), 6);
+        // The next export in the same order finds each where it was.
+        let again: Vec<u64> = second.iter().map(|k| states.visit(k, &mut none, &late, 9).0.start).collect();
+        assert_eq!(again, starts);
+        states.end_export();
+        let gone: Vec<u64> = ["a", "d"].iter().map(|k| states.visit(k, &mut none, &late, 9).0.start).collect();
+        assert_eq!(gone, vec![100, 103]);
+        states.end_export();
+        assert_eq!(states.len(), 2);
+        // A forgotten series met again is new.
+        assert_eq!(states.visit("b", &mut none, &late, 11).0.start, 11);
+    }
+
     #[test]
     fn series_gone_are_forgotten() {
         let births = Births::default();
@@ -245,7 +364,7 @@ mod tests {
         states.end_export();
         states.visit("a\0", &mut none, &births, 1);
         states.end_export();
-        assert_eq!(states.by_key.len(), 1);
+        assert_eq!(states.len(), 1);
         // Unused births: those from before the export are gone, later ones are kept.
         let unused: KeyMap<u64> = [("gone\0".into(), 5), ("new\0".into(), 7)].into_iter().collect();
         births.give_back(unused, 6);
