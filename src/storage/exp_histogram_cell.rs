@@ -90,13 +90,12 @@ impl Side {
     /// The scale steps down needed for `idx` to fit beside what is held.
     fn change_for(&self, idx: i32, size: usize) -> i32 {
         let Some((lo, hi)) = self.range() else { return 0 };
-        let (mut lo, mut hi, mut idx) = (lo.min(idx), hi.max(idx), idx);
+        let (mut lo, mut hi) = (lo.min(idx), hi.max(idx));
         let mut change = 0;
         while i64::from(hi) - i64::from(lo) + 1 > size as i64 {
-            (lo, hi, idx) = (lo >> 1, hi >> 1, idx >> 1);
+            (lo, hi) = (lo >> 1, hi >> 1);
             change += 1;
         }
-        let _ = idx;
         change
     }
 

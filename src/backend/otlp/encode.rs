@@ -148,9 +148,7 @@ impl Reader<'_> {
         (parts, self.births)
     }
 
-    fn metric_of(&mut self, s: &SeriesView<'_>, hint: usize) -> Metric {
-        // A counter's or gauge's points vector from the last export, if any.
-        let mut numbers = || self.states.number_points.remove(s.name()).unwrap_or_else(|| Vec::with_capacity(hint));
+    fn metric_of(&self, s: &SeriesView<'_>, hint: usize) -> Metric {
         let d = s.family;
         let temporality = if self.temporality.is_delta() {
             AggregationTemporality::Delta
@@ -158,10 +156,12 @@ impl Reader<'_> {
             AggregationTemporality::Cumulative
         } as i32;
         let data = match d.kind() {
-            MetricKind::Counter => {
-                Data::Sum(Sum { data_points: numbers(), aggregation_temporality: temporality, is_monotonic: true })
-            }
-            MetricKind::Gauge => Data::Gauge(Gauge { data_points: numbers() }),
+            MetricKind::Counter => Data::Sum(Sum {
+                data_points: Vec::with_capacity(hint),
+                aggregation_temporality: temporality,
+                is_monotonic: true,
+            }),
+            MetricKind::Gauge => Data::Gauge(Gauge { data_points: Vec::with_capacity(hint) }),
             MetricKind::Histogram if d.buckets.as_ref().is_some_and(crate::Buckets::is_base2_exponential) => {
                 Data::ExponentialHistogram(ExponentialHistogram {
                     data_points: Vec::with_capacity(hint),
@@ -206,95 +206,90 @@ fn point_data(
     now: u64,
     delta: bool,
 ) -> Option<Commit> {
-    {
-        let id = state.id;
-        let commit = |accepted: Accepted| Some(Commit { id, accepted, at: now });
-        match (&mut metric.data, s.value) {
-            (Some(Data::Sum(sum)), SeriesValue::Counter(total)) => {
-                let (value, start, commit) = match (&state.accepted, delta) {
-                    (_, false) => (total, state.start, None),
-                    (Some((Accepted::Counter(before), at)), true) => {
-                        (total - before, *at, commit(Accepted::Counter(total)))
-                    }
-                    (_, true) => (total, state.start, commit(Accepted::Counter(total))),
-                };
-                sum.data_points.push(number(attributes, start, now, value));
-                commit
-            }
-            (Some(Data::Gauge(gauge)), SeriesValue::Gauge(value)) => {
-                gauge.data_points.push(number(attributes, state.start, now, value));
-                None
-            }
-            (Some(Data::Histogram(h)), SeriesValue::Histogram(cell)) => {
-                let snap = cell.snapshot();
-                let mut counts: Vec<u64> = Vec::with_capacity(snap.cumulative.len());
-                let mut below = 0;
-                for c in &snap.cumulative {
-                    counts.push(c.saturating_sub(below));
-                    below = *c;
+    let id = state.id;
+    let commit = |accepted: Accepted| Some(Commit { id, accepted, at: now });
+    match (&mut metric.data, s.value) {
+        (Some(Data::Sum(sum)), SeriesValue::Counter(total)) => {
+            let (value, start, commit) = match (&state.accepted, delta) {
+                (_, false) => (total, state.start, None),
+                (Some((Accepted::Counter(before), at)), true) => {
+                    (total - before, *at, commit(Accepted::Counter(total)))
                 }
-                let count = snap.count();
-                let now_accepted = Accepted::Histogram { counts: counts.clone(), sum: snap.sum, count };
-                let (counts, sum, count, start, commit) = match (&state.accepted, delta) {
-                    (_, false) => (counts, snap.sum, count, state.start, None),
-                    (Some((Accepted::Histogram { counts: c0, sum: s0, count: n0 }, at)), true)
-                        if c0.len() == counts.len() =>
-                    {
-                        let diff = counts.iter().zip(c0).map(|(a, b)| a.saturating_sub(*b)).collect();
-                        (diff, snap.sum - s0, count.saturating_sub(*n0), *at, commit(now_accepted))
-                    }
-                    (_, true) => (counts, snap.sum, count, state.start, commit(now_accepted)),
-                };
-                h.data_points.push(HistogramDataPoint {
-                    attributes,
-                    start_time_unix_nano: start,
-                    time_unix_nano: now,
-                    count,
-                    sum: Some(sum),
-                    bucket_counts: counts,
-                    explicit_bounds: snap.bounds,
-                    exemplars: Vec::new(),
-                    flags: 0,
-                    min: None,
-                    max: None,
-                });
-                commit
-            }
-            (Some(Data::ExponentialHistogram(h)), SeriesValue::Histogram(cell)) => {
-                let snap = cell.exponential()?;
-                let (point, start, commit) = match (&state.accepted, delta) {
-                    (_, false) => (snap.clone(), state.start, None),
-                    (Some((Accepted::Exponential(before), at)), true) => {
-                        (super::exponential::minus(&snap, before), *at, commit(Accepted::Exponential(snap)))
-                    }
-                    (_, true) => (snap.clone(), state.start, commit(Accepted::Exponential(snap))),
-                };
-                let side = |b: &crate::ExpBuckets| {
-                    Some(exponential_histogram_data_point::Buckets {
-                        offset: b.offset,
-                        bucket_counts: b.counts.clone(),
-                    })
-                };
-                h.data_points.push(ExponentialHistogramDataPoint {
-                    attributes,
-                    start_time_unix_nano: start,
-                    time_unix_nano: now,
-                    count: point.count,
-                    sum: Some(point.sum),
-                    scale: point.scale,
-                    zero_count: point.zero_count,
-                    positive: side(&point.positive),
-                    negative: side(&point.negative),
-                    flags: 0,
-                    exemplars: Vec::new(),
-                    min: point.min_max.map(|m| m.0),
-                    max: point.min_max.map(|m| m.1),
-                    zero_threshold: 0.0,
-                });
-                commit
-            }
-            _ => None,
+                (_, true) => (total, state.start, commit(Accepted::Counter(total))),
+            };
+            sum.data_points.push(number(attributes, start, now, value));
+            commit
         }
+        (Some(Data::Gauge(gauge)), SeriesValue::Gauge(value)) => {
+            gauge.data_points.push(number(attributes, state.start, now, value));
+            None
+        }
+        (Some(Data::Histogram(h)), SeriesValue::Histogram(cell)) => {
+            let snap = cell.snapshot();
+            let mut counts: Vec<u64> = Vec::with_capacity(snap.cumulative.len());
+            let mut below = 0;
+            for c in &snap.cumulative {
+                counts.push(c.saturating_sub(below));
+                below = *c;
+            }
+            let count = snap.count();
+            let now_accepted = Accepted::Histogram { counts: counts.clone(), sum: snap.sum, count };
+            let (counts, sum, count, start, commit) = match (&state.accepted, delta) {
+                (_, false) => (counts, snap.sum, count, state.start, None),
+                (Some((Accepted::Histogram { counts: c0, sum: s0, count: n0 }, at)), true)
+                    if c0.len() == counts.len() =>
+                {
+                    let diff = counts.iter().zip(c0).map(|(a, b)| a.saturating_sub(*b)).collect();
+                    (diff, snap.sum - s0, count.saturating_sub(*n0), *at, commit(now_accepted))
+                }
+                (_, true) => (counts, snap.sum, count, state.start, commit(now_accepted)),
+            };
+            h.data_points.push(HistogramDataPoint {
+                attributes,
+                start_time_unix_nano: start,
+                time_unix_nano: now,
+                count,
+                sum: Some(sum),
+                bucket_counts: counts,
+                explicit_bounds: snap.bounds,
+                exemplars: Vec::new(),
+                flags: 0,
+                min: None,
+                max: None,
+            });
+            commit
+        }
+        (Some(Data::ExponentialHistogram(h)), SeriesValue::Histogram(cell)) => {
+            let snap = cell.exponential()?;
+            let (point, start, commit) = match (&state.accepted, delta) {
+                (_, false) => (snap.clone(), state.start, None),
+                (Some((Accepted::Exponential(before), at)), true) => {
+                    (super::exponential::minus(&snap, before), *at, commit(Accepted::Exponential(snap)))
+                }
+                (_, true) => (snap.clone(), state.start, commit(Accepted::Exponential(snap))),
+            };
+            let side = |b: &crate::ExpBuckets| {
+                Some(exponential_histogram_data_point::Buckets { offset: b.offset, bucket_counts: b.counts.clone() })
+            };
+            h.data_points.push(ExponentialHistogramDataPoint {
+                attributes,
+                start_time_unix_nano: start,
+                time_unix_nano: now,
+                count: point.count,
+                sum: Some(point.sum),
+                scale: point.scale,
+                zero_count: point.zero_count,
+                positive: side(&point.positive),
+                negative: side(&point.negative),
+                flags: 0,
+                exemplars: Vec::new(),
+                min: point.min_max.map(|m| m.0),
+                max: point.min_max.map(|m| m.1),
+                zero_threshold: 0.0,
+            });
+            commit
+        }
+        _ => None,
     }
 }
 

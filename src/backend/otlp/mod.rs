@@ -57,17 +57,12 @@ enum Client {
     Grpc(grpc::GrpcClient),
 }
 
-/// A request ready for its transport: the body for HTTP, the message for gRPC.
-enum Ready {
-    Http(bytes::Bytes),
-    #[cfg(feature = "otlp-grpc")]
-    Grpc,
-}
-
 /// Exports a registry over OTLP (what `Backend::Otlp` runs).
 pub struct OtlpExporter {
     config: OtlpConfig,
     client: Client,
+    /// The headers of every HTTP request, made once.
+    headers: Vec<(hyper::header::HeaderName, hyper::header::HeaderValue)>,
     breaker: Breaker,
     births: Arc<Births>,
     states: States,
@@ -109,6 +104,7 @@ impl OtlpExporter {
         };
         Ok(Self {
             client,
+            headers: transport::headers(&config),
             breaker: Breaker::new(config.breaker),
             births: Arc::new(Births::default()),
             states: States::default(),
@@ -225,11 +221,12 @@ impl OtlpExporter {
         last: bool,
     ) -> Result<(), OtlpError> {
         let events = registry.self_metrics().register_own::<OtlpEvent>();
-        let headers = transport::headers(&self.config);
-        let ready = match &self.client {
-            Client::Http(_) => Ready::Http(transport::wire_body(&self.config, &batch.request.encode_to_vec())),
+        // Over HTTP the body is encoded (and compressed) once for every attempt; tonic
+        // encodes the message itself.
+        let body = match &self.client {
+            Client::Http(_) => transport::wire_body(&self.config, &batch.request.encode_to_vec()),
             #[cfg(feature = "otlp-grpc")]
-            Client::Grpc(_) => Ready::Grpc,
+            Client::Grpc(_) => bytes::Bytes::new(),
         };
         let mut delay = self.config.initial_backoff;
         let Some(rt) = &self.runtime else { return Ok(()) };
@@ -239,14 +236,10 @@ impl OtlpExporter {
                 events.add(OtlpEvent::PointsDropped, batch.points as u64);
                 return Err(OtlpError::CircuitOpen);
             }
-            let result = match (&mut self.client, &ready) {
-                (Client::Http(client), Ready::Http(body)) => {
-                    rt.block_on(transport::send(client, &self.config, &headers, body.clone()))
-                }
+            let result = match &mut self.client {
+                Client::Http(client) => rt.block_on(transport::send(client, &self.config, &self.headers, body.clone())),
                 #[cfg(feature = "otlp-grpc")]
-                (Client::Grpc(client), _) => rt.block_on(client.send(&batch.request)),
-                #[cfg(feature = "otlp-grpc")]
-                (Client::Http(_), Ready::Grpc) => return Ok(()),
+                Client::Grpc(client) => rt.block_on(client.send(&batch.request)),
             };
             self.count_outcome(registry, &result);
             match result {

@@ -13,7 +13,6 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::KeyValue;
 use opentelemetry_proto::tonic::metrics::v1::metric::Data;
-use opentelemetry_proto::tonic::metrics::v1::NumberDataPoint;
 use parking_lot::Mutex;
 
 use crate::{NewSeries, SeriesHook, SeriesObserver};
@@ -132,9 +131,6 @@ pub(crate) struct States {
     order: Vec<u32>,
     /// Counts exports, for [`SeriesState::seen`].
     pub(crate) export: u64,
-    /// Each counter's or gauge's points vector from the last export, emptied, by metric name:
-    /// the next export fills it again without growing (or mapping) a new one.
-    pub(crate) number_points: std::collections::HashMap<String, Vec<NumberDataPoint>>,
 }
 
 impl States {
@@ -277,23 +273,10 @@ impl States {
         };
         let metrics =
             request.resource_metrics.iter_mut().flat_map(|r| &mut r.scope_metrics).flat_map(|s| &mut s.metrics);
-        let number_points = &mut self.number_points;
-        let mut pool = |name: &str, points: &mut Vec<NumberDataPoint>| {
-            points.clear();
-            if points.capacity() > 0 {
-                number_points.insert(name.to_owned(), std::mem::take(points));
-            }
-        };
         for metric in metrics {
             match &mut metric.data {
-                Some(Data::Sum(d)) => {
-                    d.data_points.iter_mut().for_each(|p| give(&mut p.attributes));
-                    pool(&metric.name, &mut d.data_points);
-                }
-                Some(Data::Gauge(d)) => {
-                    d.data_points.iter_mut().for_each(|p| give(&mut p.attributes));
-                    pool(&metric.name, &mut d.data_points);
-                }
+                Some(Data::Sum(d)) => d.data_points.iter_mut().for_each(|p| give(&mut p.attributes)),
+                Some(Data::Gauge(d)) => d.data_points.iter_mut().for_each(|p| give(&mut p.attributes)),
                 Some(Data::Histogram(d)) => d.data_points.iter_mut().for_each(|p| give(&mut p.attributes)),
                 Some(Data::ExponentialHistogram(d)) => d.data_points.iter_mut().for_each(|p| give(&mut p.attributes)),
                 _ => {}

@@ -143,11 +143,22 @@ impl<C> Table<C> {
     /// The series or alias for a raw key.
     #[inline]
     fn find_raw(&self, hash: u64, raw: &[&str]) -> Option<Option<&Arc<Series<C>>>> {
-        if let Some(s) =
-            self.series.find(hash, |s| labels::role(&s.key) == Role::Both && labels::eq_raw(labels::body(&s.key), raw))
-        {
-            return Some(Some(s));
+        match self.find_labels(hash, raw) {
+            Some(s) if labels::role(&s.key) == Role::Both => Some(Some(s)),
+            _ => self.find_alias(hash, raw),
         }
+    }
+
+    /// The series whose labels are `raw`, whatever raw values made it (labels are unique in
+    /// the table: there is at most one).
+    #[inline]
+    fn find_labels(&self, hash: u64, raw: &[&str]) -> Option<&Arc<Series<C>>> {
+        self.series.find(hash, |s| labels::eq_raw(labels::body(&s.key), raw))
+    }
+
+    /// What raw values of their own resolve to (`Some(None)`: the policy drops them).
+    #[inline]
+    fn find_alias(&self, hash: u64, raw: &[&str]) -> Option<Option<&Arc<Series<C>>>> {
         if self.aliases.is_empty() {
             return None;
         }

@@ -62,7 +62,8 @@ impl<C: Cell> Family<C> {
         raw: &[&str],
         mut errors: Option<&mut Vec<PolicyError>>,
     ) -> Option<Arc<Series<C>>> {
-        let mine = |s: &Series<C>| labels::role(&s.key) == Role::Both && labels::eq_raw(labels::body(&s.key), raw);
+        // Young series are all made from their own raw values (role `Both`).
+        let mine = |s: &Series<C>| labels::eq_raw(labels::body(&s.key), raw);
         // A young series looked up again (the usual second lookup of a new label set) needs
         // no policy: it joins the table lookups read, with the others.
         {
@@ -122,12 +123,12 @@ impl<C: Cell> Family<C> {
     ) -> Result<Option<Arc<Series<C>>>, Box<str>> {
         debug_assert_eq!(hash, hash_body(labels::body(&key)), "raw values hash as the labels they equal");
         let table = self.read();
-        if let Some(s) = table.series.find(hash, |s| labels::eq_raw(labels::body(&s.key), raw)) {
+        if let Some(s) = table.find_labels(hash, raw) {
             // Made before this thread's probe missed, or from other raw values.
             return if labels::role(&s.key) == Role::Both { Ok(Some(Arc::clone(s))) } else { Err(key) };
         }
-        if let Some(a) = table.aliases.find(hash, |a| labels::eq_raw(labels::body(&a.key), raw)) {
-            return Ok(a.target.clone());
+        if let Some(target) = table.find_alias(hash, raw) {
+            return Ok(target.cloned());
         }
         let (shared, metric) = (&*self.shared, &*self.desc.policy_name);
         let (limit, max_total) = (shared.policy.series_limit(metric), shared.policy.max_series_total());
@@ -177,14 +178,12 @@ impl<C: Cell> Family<C> {
         let table = &mut *table;
         // One probe answers both questions of the usual case: a series made from these raw
         // values (another thread made it first), or one whose labels they are.
-        let same_labels = table.series.find(hash, |s| labels::eq_raw(labels::body(&s.key), raw));
+        let same_labels = table.find_labels(hash, raw);
         if let Some(s) = same_labels.filter(|s| labels::role(&s.key) == Role::Both) {
             return Some(Arc::clone(s));
         }
-        if !table.aliases.is_empty() {
-            if let Some(a) = table.aliases.find(hash, |a| labels::eq_raw(labels::body(&a.key), raw)) {
-                return a.target.clone();
-            }
+        if let Some(target) = table.find_alias(hash, raw) {
+            return target.cloned();
         }
         // Raw keys of their own (raw values that differ from the label set they resolve to)
         // are bounded per family and in total; past either bound such a miss runs the policy
